@@ -37,6 +37,10 @@ class Settings:
     auth_window_seconds: int = 900
     max_field_length: int = 1000
     max_form_bytes: int = 1024 * 1024
+    # HMAC key that dev tokens are derived from. Empty: a random key kept in
+    # <data_dir>/secret.key. Set it (the same everywhere) when several hosts share a database.
+    secret_key: str = ""
+    password_memory_kib: int = 65536
     log_json: bool = True
     demo: bool = False
 

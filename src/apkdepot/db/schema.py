@@ -35,8 +35,10 @@ developers = sa.Table(
     sa.Column("website", sa.String(500)),
     # argon2id over the SHA-1 hex of the password (see accounts.passwords).
     sa.Column("password_hash", sa.String(200), nullable=False),
-    # SHA-256 hex of the dev token; the token itself is never stored.
+    # The dev token is HMAC(server secret, id + nonce) (see accounts.tokens): only
+    # its SHA-256 and the nonce are kept; a new nonce is a regenerated token.
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_nonce", sa.String(32), nullable=False),
     sa.Column("token_created_at", UtcDateTime, nullable=False),
     sa.Column("email_confirmed_at", UtcDateTime),
     sa.Column("lang", sa.String(8), nullable=False, server_default="en"),

@@ -1,0 +1,58 @@
+"""Turns any exception into the envelope of the API the request was for:
+the web-service envelope under ``/webservices/``, the JSON API envelope
+elsewhere. No request ever sees a bare framework error page."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from apkdepot import errors
+from apkdepot.api.json.common import failure_response
+from apkdepot.api.ws.dispatch import payload_for_problems
+from apkdepot.api.ws.render import render
+from apkdepot.errors import ErrorSpec, Failure, problem
+from apkdepot.i18n import negotiate
+
+log = logging.getLogger("apkdepot.errors")
+
+_STATUS_SPECS: dict[int, ErrorSpec] = {
+    404: errors.NOT_FOUND,
+    405: errors.METHOD_NOT_ALLOWED,
+    413: errors.BODY_TOO_LARGE,
+    429: errors.TOO_MANY_REQUESTS,
+}
+
+
+def _locale(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _render(request: Request, failure: Failure) -> Response:
+    path = request.url.path
+    if path.startswith("/webservices/"):
+        parts = [p for p in path.split("/") if p]
+        generation = int(parts[1]) if len(parts) > 1 and parts[1] in ("2", "3") else 1
+        fmt = "xml" if parts and parts[-1].lower() == "xml" else "json"
+        body, content_type = render(payload_for_problems(failure.problems, generation, _locale(request)), fmt)
+        status = failure.http_status if failure.http_status in (404, 405, 413, 429) or failure.http_status >= 500 else 200
+        return Response(body, status_code=status, media_type=content_type, headers=failure.headers)
+    return failure_response(failure, _locale(request))
+
+
+def failure_handler(request: Request, exc: Failure) -> Response:
+    return _render(request, exc)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    spec = _STATUS_SPECS.get(exc.status_code)
+    if spec is None:
+        spec = errors.SERVER_ERROR if exc.status_code >= 500 else errors.MALFORMED_BODY
+    return _render(request, Failure(problem(spec), exc.status_code, headers=dict(exc.headers or {})))
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"route": request.scope.get("path_template") or "unmatched"})
+    return _render(request, Failure(problem(errors.SERVER_ERROR), 500))

@@ -1,0 +1,105 @@
+"""``/api/accounts``: sign-up, confirmation, log-in/out, password reset, the dev token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+
+from apkdepot.accounts import services as accounts
+from apkdepot.accounts.passwords import sha1_hex
+from apkdepot.api.json.common import (
+    SESSION_COOKIE, client_ip, current_developer, ok, read_json_object, request_locale, run, services,
+)
+from apkdepot.api.ws.dispatch import base_url
+from apkdepot import errors
+from apkdepot.errors import Failure, problem
+
+
+def _session_cookie(request: Request, value: str, max_age: int) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value=value, max_age=max_age, path="/", httponly=True,
+                  samesite="lax", secure=request.url.scheme == "https")
+
+
+class AccountsController(Controller):
+    path = "/api/accounts"
+    tags = ["accounts"]
+
+    @post("/register", status_code=201, summary="Sign up a developer account")
+    async def register(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        locale = request_locale(request, body)
+        svc = services(request)
+        developer = await run(accounts.register, svc, body, locale, base_url(request, svc), client_ip(request))
+        return ok({"developer": developer.public(), "confirmation_sent_to": developer.email}, 201)
+
+    @get("/confirm", summary="Confirm an e-mail address with the mailed single-use link")
+    async def confirm(self, request: Request) -> Response:
+        developer = await run(accounts.confirm_email, services(request), request.query_params.get("token", ""))
+        return ok({"developer": developer.public()})
+
+    @post("/confirm/resend", status_code=200, summary="Send the confirmation mail again")
+    async def resend(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        svc = services(request)
+        await run(accounts.resend_confirmation, svc, body.get("email"), request_locale(request, body),
+                  base_url(request, svc), client_ip(request))
+        return ok()
+
+    @post("/login", status_code=200, summary="Log in: opens a portal session (cookie)")
+    async def login(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        password = body.get("password")
+        if not isinstance(password, str):
+            password = ""
+        svc = services(request)
+        developer = await run(accounts.authenticate, svc, body.get("email"), sha1_hex(password), client_ip(request))
+        secret, session = await run(accounts.open_session, svc, developer)
+        response = ok({"developer": developer.public(), "csrf_token": session.csrf_token})
+        response.set_cookie(_session_cookie(request, secret, svc.settings.session_ttl_seconds))
+        return response
+
+    @post("/logout", status_code=200, summary="Close the portal session")
+    async def logout(self, request: Request) -> Response:
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            await current_developer(request)  # a cookie-authenticated POST needs its CSRF token
+            await run(accounts.close_session, services(request), secret)
+        response = ok()
+        response.set_cookie(_session_cookie(request, "", 0))
+        return response
+
+    @get("/me", summary="The authenticated developer")
+    async def me(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        return ok({"developer": developer.public()})
+
+    @get("/token", summary="The developer's current dev token")
+    async def token(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        return ok({"token": accounts.dev_token(services(request), developer)})
+
+    @post("/token/regenerate", status_code=200, summary="Replace the dev token; the old one fails at once")
+    async def regenerate(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        return ok({"token": await run(accounts.regenerate_token, services(request), developer.id)})
+
+    @post("/password/forgot", status_code=200, summary="Mail a password reset link (same answer for any address)")
+    async def forgot(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        svc = services(request)
+        await run(accounts.request_password_reset, svc, body.get("email"), request_locale(request, body),
+                  base_url(request, svc), client_ip(request))
+        return ok()
+
+    @get("/password/reset", summary="Check a password reset link without using it")
+    async def check_reset(self, request: Request) -> Response:
+        await run(accounts.check_link, services(request), accounts.RESET, request.query_params.get("token", ""))
+        return ok({"valid": True})
+
+    @post("/password/reset", status_code=200, summary="Set a new password with the mailed single-use link")
+    async def reset(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        developer = await run(accounts.reset_password, services(request), body.get("token"), body.get("password"))
+        return ok({"developer": developer.public()})

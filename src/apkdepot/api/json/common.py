@@ -1,0 +1,119 @@
+"""What every ``/api/`` JSON endpoint shares: reading a JSON object body,
+picking the language, authenticating (dev token as bearer, or a portal session
+cookie plus its CSRF token for unsafe methods) and the envelope:
+``{"status": "OK", ...}`` or ``{"status": "FAIL", "errors": [{code, msg, field?}]}``
+with a meaningful HTTP status."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Callable, TypeVar
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response
+
+from apkdepot import errors
+from apkdepot.accounts import services as accounts
+from apkdepot.accounts.services import Developer
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import negotiate
+from apkdepot.observability import metrics
+from apkdepot.services import Services
+
+SESSION_COOKIE = "apkdepot_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+T = TypeVar("T")
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def run(fn: Callable[..., T], *args: Any) -> T:
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def request_locale(request: Request, body: dict[str, Any] | None = None) -> str:
+    lang = request.query_params.get("lang")
+    if body and isinstance(body.get("lang"), str):
+        lang = body["lang"]
+    return negotiate(lang, request.headers.get("accept-language"))
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        return {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Failure(problem(errors.INVALID_ENCODING)) from None
+    try:
+        decoded = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        raise Failure(problem(errors.MALFORMED_BODY)) from None
+    if not isinstance(decoded, dict):
+        raise Failure(problem(errors.MALFORMED_BODY))
+    limit = services(request).settings.max_field_length
+    too_long = [problem(errors.VALUE_TOO_LONG, key[:50], name=key[:50])
+                for key, value in decoded.items() if isinstance(value, str) and len(value) > limit]
+    if too_long:
+        raise Failure(too_long, 400)
+    return decoded
+
+
+def ok(data: dict[str, Any] | None = None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = msgspec.json.encode({"status": "OK", **(data or {})})
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def problems_payload(found: list[Problem], locale: str) -> dict[str, Any]:
+    rendered = []
+    for p in found:
+        metrics.count_error(p.code)
+        entry: dict[str, Any] = {"code": p.code, "msg": p.message(locale)}
+        if p.field:
+            entry["field"] = p.field
+        rendered.append(entry)
+    return {"status": "FAIL", "errors": rendered}
+
+
+def failure_response(failure: Failure, locale: str) -> Response:
+    return Response(msgspec.json.encode(problems_payload(failure.problems, locale)),
+                    status_code=failure.http_status, media_type="application/json", headers=failure.headers)
+
+
+def client_ip(request: Request) -> str | None:
+    client = request.scope.get("client")
+    return client[0] if client else None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def _authenticate(svc: Services, bearer: str | None, cookie: str | None, method: str,
+                  csrf: str | None) -> Developer:
+    if bearer is not None:
+        developer = accounts.developer_by_token(svc, bearer)
+        if developer is None:
+            raise Failure(problem(errors.INVALID_TOKEN))
+        return developer
+    if cookie:
+        session = accounts.session_by_secret(svc, cookie)
+        if session is not None:
+            if method not in SAFE_METHODS and not (csrf and hmac.compare_digest(csrf.encode(), session.csrf_token.encode())):
+                raise Failure(problem(errors.CSRF_FAILED))
+            return session.developer
+    raise Failure(problem(errors.NOT_AUTHENTICATED))
+
+
+async def current_developer(request: Request) -> Developer:
+    return await run(_authenticate, services(request), _bearer(request), request.cookies.get(SESSION_COOKIE),
+                     request.method, request.headers.get(CSRF_HEADER))

@@ -1,0 +1,269 @@
+"""From an HTTP request to a web-service answer (PROTOCOL §1).
+
+Path: ``/webservices[/<2|3>]/<name>[/<path params>...][/<xml|json>]``. The
+generation decides the error shape (1: plain messages, 2 and 3: ``{code, msg}``).
+Format: the trailing ``/xml`` or ``/json`` segment on GET, ``mode`` otherwise,
+JSON when neither is given. Parameters: query, then body (form, multipart or a
+JSON object), then path segments in the endpoint's declared order. Problems are
+reported all at once: token first, then arguments in their documented order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response
+
+from apkdepot import errors
+from apkdepot.accounts import services as accounts
+from apkdepot.accounts.services import Developer
+from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
+from apkdepot.api.ws.render import render
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import negotiate
+from apkdepot.observability import metrics
+from apkdepot.services import Services
+
+log = logging.getLogger("apkdepot.ws")
+
+FORMATS = ("xml", "json")
+MAX_PATH_SEGMENTS = 12
+
+
+@dataclass
+class WsCall:
+    svc: Services
+    endpoint: WsEndpoint
+    generation: int
+    fmt: str
+    locale: str
+    params: dict[str, str]
+    files: dict[str, Any] = field(default_factory=dict)
+    bearer: str | None = None
+    client_ip: str | None = None
+    base_url: str = ""
+    developer: Developer | None = None
+
+    def get(self, name: str) -> str:
+        return self.params.get(name, "").strip()
+
+
+@dataclass
+class ParsedRequest:
+    generation: int
+    name: str
+    fmt: str
+    locale: str
+    params: dict[str, str]
+    files: dict[str, Any]
+    problems: list[Problem]
+
+
+def _decode_segment(raw: bytes) -> str:
+    return unquote_to_bytes(raw).decode("utf-8")
+
+
+def _split_path(request: Request) -> list[str]:
+    raw = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
+    raw = raw.split(b"?", 1)[0]
+    parts = [p for p in raw.split(b"/") if p]
+    return [_decode_segment(p) for p in parts[1:]]  # drop "webservices"
+
+
+def _flatten_json_value(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return ",".join(str(v) for v in value)
+    return None
+
+
+async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: list[Problem]) -> tuple[dict[str, str], dict[str, Any]]:
+    if request.method != "POST":
+        return {}, {}
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        params: dict[str, str] = {}
+        files: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                params[key] = value
+            elif endpoint is not None and endpoint.accepts_files:
+                files[key] = value
+        return params, files
+    body = await request.body()
+    if not body:
+        return {}, {}
+    if content_type == "application/json":
+        try:
+            decoded = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            problems.append(problem(errors.MALFORMED_BODY))
+            return {}, {}
+        if not isinstance(decoded, dict):
+            problems.append(problem(errors.MALFORMED_BODY))
+            return {}, {}
+        params = {}
+        for key, value in decoded.items():
+            flat = _flatten_json_value(value)
+            if flat is None:
+                if value is not None:
+                    problems.append(problem(errors.INVALID_VALUE, name=key[:50]))
+                continue
+            params[key] = flat
+        return params, {}
+    # Anything else is read as a urlencoded form, as old clients send it.
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")), {}
+    except UnicodeDecodeError:
+        problems.append(problem(errors.INVALID_ENCODING))
+        return {}, {}
+
+
+async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | None]:
+    problems: list[Problem] = []
+    try:
+        segments = _split_path(request)
+    except UnicodeDecodeError:
+        segments = None
+    try:
+        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("utf-8"),
+                               keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        query = {}
+        problems.append(problem(errors.INVALID_ENCODING))
+
+    locale = negotiate(query.get("lang"), request.headers.get("accept-language"))
+    generation = 1
+    name = ""
+    args: list[str] = []
+    if segments is None:
+        problems.append(problem(errors.INVALID_ENCODING))
+    else:
+        if segments and segments[0] in ("2", "3"):
+            generation = int(segments[0])
+            segments = segments[1:]
+        if segments:
+            name, args = segments[0], segments[1:]
+
+    fmt_from_path = None
+    if request.method == "GET" and args and args[-1].lower() in FORMATS:
+        fmt_from_path = args.pop().lower()
+    endpoint = REGISTRY.get(name)
+    if endpoint is not None and generation not in endpoint.generations:
+        endpoint = None
+
+    body_params, files = await _body_params(request, endpoint, problems)
+    params = {**query, **body_params}
+    if "lang" in body_params:
+        locale = negotiate(body_params["lang"], request.headers.get("accept-language"))
+
+    fmt = fmt_from_path or "json"
+    mode = params.get("mode")
+    if fmt_from_path is None and mode is not None:
+        if mode.strip().lower() in FORMATS:
+            fmt = mode.strip().lower()
+        else:
+            problems.append(problem(errors.INVALID_MODE))
+
+    if endpoint is not None:
+        if len(args) > len(endpoint.path_params) or len(args) > MAX_PATH_SEGMENTS:
+            endpoint = None  # more path segments than the endpoint takes: not one of its URLs
+        else:
+            for param_name, value in zip(endpoint.path_params, args):
+                params[param_name] = value
+    return ParsedRequest(generation, name, fmt, locale, params, files, problems), endpoint
+
+
+def payload_for_problems(found: list[Problem], generation: int, locale: str) -> dict[str, Any]:
+    for p in found:
+        metrics.count_error(p.code)
+    if generation == 1:
+        rendered: list[Any] = [p.message(locale) for p in found]
+    else:
+        rendered = [{"code": p.code, "msg": p.message(locale)} for p in found]
+    return {"status": "FAIL", "errors": rendered}
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
+    """Validation and the handler; raises Failure with everything found."""
+    endpoint = call.endpoint
+    found = list(early)
+    token_problems: list[Problem] = []
+    if endpoint.requires_token:
+        token = call.get("token") or call.bearer or ""
+        if not token:
+            token_problems.append(problem(errors.MISSING_TOKEN))
+        else:
+            call.developer = accounts.developer_by_token(call.svc, token)
+            if call.developer is None:
+                token_problems.append(problem(errors.INVALID_TOKEN))
+    for param in endpoint.params:
+        value = call.params.get(param.name)
+        if value is not None and len(value) > param.max_length:
+            found.append(problem(errors.VALUE_TOO_LONG, name=param.name))
+            call.params.pop(param.name)
+        elif param.missing is not None and not (value or "").strip():
+            found.append(problem(param.missing))
+    found = token_problems + found
+    if found:
+        raise Failure(found)
+    return {"status": "OK", **endpoint.handler(call)}
+
+
+def _client_ip(request: Request) -> str | None:
+    client = request.scope.get("client")
+    return client[0] if client else None
+
+
+def base_url(request: Request, svc: Services) -> str:
+    if svc.settings.public_url:
+        return svc.settings.public_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+async def handle(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    parsed, endpoint = await parse_request(request)
+    if endpoint is None:
+        found = [problem(errors.UNKNOWN_WEBSERVICE, name=parsed.name[:100])]
+        body, content_type = render(payload_for_problems(found, parsed.generation, parsed.locale), parsed.fmt)
+        return Response(body, status_code=404, media_type=content_type)
+    if request.method not in endpoint.methods:
+        found = [problem(errors.METHOD_NOT_ALLOWED)]
+        body, content_type = render(payload_for_problems(found, parsed.generation, parsed.locale), parsed.fmt)
+        return Response(body, status_code=405, media_type=content_type)
+    call = WsCall(svc=svc, endpoint=endpoint, generation=parsed.generation, fmt=parsed.fmt,
+                  locale=parsed.locale, params=parsed.params, files=parsed.files,
+                  bearer=_bearer(request), client_ip=_client_ip(request), base_url=base_url(request, svc))
+    status_code = 200
+    headers: dict[str, str] = {}
+    try:
+        if endpoint.in_loop:
+            payload = execute(call, parsed.problems)
+        else:
+            payload = await anyio.to_thread.run_sync(execute, call, parsed.problems)
+    except Failure as failure:
+        payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
+        headers.update(failure.headers)
+        # The envelope carries the verdict; only rate limits change the HTTP status.
+        if failure.http_status == 429:
+            status_code = 429
+    body, content_type = render(payload, parsed.fmt)
+    return Response(body, status_code=status_code, media_type=content_type, headers=headers)

@@ -1,0 +1,70 @@
+"""Web-service endpoint definitions: the one source the dispatcher routes by
+and the documentation is generated from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from apkdepot.errors import ErrorSpec
+
+if TYPE_CHECKING:
+    from apkdepot.api.ws.dispatch import WsCall
+
+DEFAULT_MAX_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class WsParam:
+    name: str
+    description: str  # English message id, for the documentation
+    missing: ErrorSpec | None = None  # set: the parameter is required
+    max_length: int = DEFAULT_MAX_LENGTH
+
+
+@dataclass(frozen=True)
+class WsField:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class WsEndpoint:
+    name: str
+    title: str
+    description: str
+    handler: Callable[["WsCall"], dict[str, Any]]
+    params: tuple[WsParam, ...] = ()
+    path_params: tuple[str, ...] = ()  # GET path style: /webservices/<name>/<p1>/<p2>/<fmt>
+    generations: frozenset[int] = frozenset({1, 2, 3})
+    methods: frozenset[str] = frozenset({"GET", "POST"})
+    requires_token: bool = True
+    response_fields: tuple[WsField, ...] = ()
+    error_codes: tuple[str, ...] = ()
+    deprecated_by: str | None = None
+    accepts_files: bool = False
+    # Served on the event loop instead of a worker thread: for handlers that
+    # answer from memory and never block.
+    in_loop: bool = False
+
+
+REGISTRY: dict[str, WsEndpoint] = {}
+
+
+def register(endpoint: WsEndpoint) -> WsEndpoint:
+    if endpoint.name in REGISTRY:
+        raise ValueError(f"web service {endpoint.name} registered twice")
+    REGISTRY[endpoint.name] = endpoint
+    return endpoint
+
+
+def webservice(**spec: Any) -> Callable[[Callable[["WsCall"], dict[str, Any]]], Callable[["WsCall"], dict[str, Any]]]:
+    def decorate(fn: Callable[["WsCall"], dict[str, Any]]) -> Callable[["WsCall"], dict[str, Any]]:
+        register(WsEndpoint(handler=fn, **spec))
+        return fn
+
+    return decorate
+
+
+TOKEN_PARAM = WsParam("token", "Developer token (or an 'Authorization: Bearer' header)")
+MODE_PARAM = WsParam("mode", "Return mode/format ('xml' or 'json')")

@@ -1,0 +1,88 @@
+"""Builds the ASGI application: routes, exception handlers, middleware."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import sqlalchemy as sa
+from litestar import Litestar, Request, Response, get, route
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from apkdepot import __version__
+from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
+from apkdepot.api.json.accounts import AccountsController
+from apkdepot.api.ws import dispatch
+from apkdepot.config import Settings, load_settings
+from apkdepot.errors import Failure
+from apkdepot.observability import metrics
+from apkdepot.observability.logging import configure_logging
+from apkdepot.observability.middleware import ObservabilityMiddleware
+from apkdepot.services import Services, build_services
+
+# Importing the endpoint modules registers their web services.
+import apkdepot.api.ws.accounts  # noqa: F401,E402
+
+
+@get("/healthz", summary="Liveness and database check", tags=["operations"])
+async def healthz(request: Request) -> Response:
+    svc: Services = request.app.state.services
+
+    def probe() -> None:
+        with svc.db.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    from apkdepot.api.json.common import run
+
+    await run(probe)
+    return Response({"status": "OK", "version": __version__}, media_type="application/json")
+
+
+@get("/metrics", summary="Prometheus metrics", tags=["operations"], media_type="text/plain; version=0.0.4")
+async def metrics_endpoint() -> Response:
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@route("/webservices/{rest:path}", http_method=["GET", "POST"], summary="Aptoide web services (generations 1-3)",
+       description="See /webservices/docs for every web service, its arguments and its answers.",
+       tags=["webservices"], include_in_schema=True)
+async def webservices(request: Request, rest: str) -> Response:
+    return await dispatch.handle(request)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Any:
+    settings = settings or (services.settings if services else load_settings())
+    configure_logging(settings.log_json)
+    owned = services is None
+    svc = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                svc.close()
+
+    app = Litestar(
+        route_handlers=[healthz, metrics_endpoint, webservices, AccountsController],
+        exception_handlers={
+            Failure: failure_handler,
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(title="ApkDepot", version=__version__, path="/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_form_bytes,
+        debug=False,
+    )
+    app.state.services = svc
+    return ObservabilityMiddleware(app)
+
+
+def create_app_from_env() -> Any:
+    """Granian's factory target: every worker process reads the same APKDEPOT_* environment."""
+    return create_app(load_settings())

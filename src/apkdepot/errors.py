@@ -1,0 +1,136 @@
+"""Every error code ApkDepot answers with, in one place.
+
+Codes follow the Aptoide ``FAMILY-N`` style and never change with the language;
+messages are English message ids translated through the Babel catalog. The
+served documentation lists this catalogue as it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from apkdepot.i18n import N_, gettext
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: str
+    message: str  # English message id; may hold {placeholders}
+    http_status: int  # for the JSON API; the web services answer 200 (see PROTOCOL §1)
+    description: str = ""  # for the documentation, when the message alone is not enough
+
+
+CATALOGUE: dict[str, ErrorSpec] = {}
+
+
+def _define(code: str, message: str, http_status: int = 400, description: str = "") -> ErrorSpec:
+    if code in CATALOGUE:
+        raise ValueError(f"error code {code} defined twice")
+    spec = ErrorSpec(code, message, http_status, description)
+    CATALOGUE[code] = spec
+    return spec
+
+
+# --- Web-service arguments (Aptoide codes) ---------------------------------
+MISSING_REPO = _define("MARG-1", N_("Missing repo parameter"))
+MISSING_APK_VERSION = _define("MARG-3", N_("Missing app version parameter"))
+MISSING_APK = _define("MARG-5", N_("Missing apk parameter"))
+MISSING_PACKAGE = _define("MARG-7", N_("Missing package parameter"))
+MISSING_LIMIT = _define("MARG-9", N_("Missing limit parameter"))
+MISSING_OFFSET = _define("MARG-10", N_("Missing offset parameter"))
+MISSING_HASH = _define("MARG-113", N_("Missing hash parameter"))
+MISSING_TOKEN = _define("MARG-200", N_("Missing token parameter"), 401)
+MISSING_USER = _define("MARG-201", N_("Missing user parameter"))
+MISSING_PASSHASH = _define("MARG-202", N_("Missing passhash parameter"))
+MISSING_SEARCH = _define("MARG-203", N_("Missing search parameter"))
+MISSING_IDENTIFIER = _define("MARG-204", N_("Missing identif parameter"))
+INVALID_REPO = _define("IARG-1", N_("Invalid repo: {repo}"), 404)
+INVALID_TOKEN = _define("IARG-2", N_("Invalid token"), 401)
+INVALID_IDENTIFIER = _define("IARG-3", N_("Invalid identifier"))
+INVALID_MODE = _define("IARG-100", N_("Invalid mode parameter: use 'xml' or 'json'"))
+INVALID_ENCODING = _define("IARG-101", N_("Parameters must be valid UTF-8"))
+INVALID_VALUE = _define("IARG-102", N_("Invalid value for parameter {name}"))
+MALFORMED_BODY = _define("IARG-103", N_("Malformed request body"))
+VALUE_TOO_LONG = _define("IARG-104", N_("Parameter {name} is too long"))
+INVALID_NUMBER = _define("IARG-105", N_("Parameter {name} must be a whole number from {min} to {max}"))
+TOO_MANY_VALUES = _define("IARG-106", N_("Too many values in parameter {name} (at most {max})"))
+INVALID_HASH = _define("IARG-107", N_("Invalid hash: {hash}"))
+REPO_HASH_MISMATCH = _define("IARG-112", N_("Number of repos mismatch the number of given hashes."))
+UNKNOWN_WEBSERVICE = _define("WS-1", N_("Unknown web service: {name}"), 404)
+METHOD_NOT_ALLOWED = _define("WS-2", N_("Method not allowed"), 405)
+BODY_TOO_LARGE = _define("WS-3", N_("Request body too large"), 413)
+TOO_MANY_REQUESTS = _define("RATE-1", N_("Too many requests, try again in {retry_after} seconds"), 429)
+SERVER_ERROR = _define("SYS-1", N_("Internal server error"), 500)
+NOT_FOUND = _define("SYS-2", N_("Not found"), 404)
+
+# --- Authentication ----------------------------------------------------------
+BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)
+EMAIL_NOT_CONFIRMED = _define("AUTH-2", N_("Please confirm your email address first"), 403)
+NOT_AUTHENTICATED = _define("AUTH-3", N_("Authentication required"), 401)
+CSRF_FAILED = _define("AUTH-4", N_("Missing or invalid CSRF token"), 403)
+
+# --- One-time links (confirmation, password reset) ---------------------------
+LINK_INVALID = _define("LINK-1", N_("This link is invalid."))
+LINK_USED = _define("LINK-2", N_("This link has already been used."))
+LINK_EXPIRED = _define("LINK-3", N_("This link has expired."))
+
+# --- Sign-up form (messages exactly as the seeds give them) ------------------
+REG_EMAIL = _define("REG-1", N_("Please insert an email address"), 422)
+REG_EMAIL_TAKEN = _define("REG-2", N_("This email address is already registered."), 409)
+REG_PASSWORD = _define(
+    "REG-3",
+    N_(
+        "Password must:\n- have 8 characters minimum\n- have one letter\n"
+        "- have one number OR one special character (!@#$%*)"
+    ),
+    422,
+)
+REG_URL = _define("REG-4", N_("This url is invalid, please enter a valid one."), 422)
+REG_STORE_NAME = _define("REG-5", N_("Use only letters, numbers and/or dashes. No spaces please!"), 422)
+REG_NAME = _define("REG-6", N_("Please insert a name"), 422)
+REG_BUSINESS_NAME = _define("REG-7", N_("Business Name should be smaller than 40 characters."), 422)
+REG_ADDRESS = _define("REG-8", N_("Please insert an address."), 422)
+REG_COMPANY = _define("REG-9", N_("Please insert a company name."), 422)
+REG_COUNTRY = _define("REG-10", N_("Please insert a valid country."), 422)
+REG_PHONE = _define("REG-11", N_("Please insert a valid phone number."), 422)
+REG_CITY = _define("REG-12", N_("Please insert a city."), 422)
+REG_ZIP = _define("REG-13", N_("Please insert a zip/postal code."), 422)
+REG_TAX_ID = _define("REG-14", N_("Please insert a tax ID / VAT."), 422)
+REG_TERMS = _define("REG-15", N_("You must agree with terms of use."), 422)
+REG_ACCOUNT_TYPE = _define("REG-16", N_("You must select one option"), 422)
+REG_BUSINESS_NAME_MISSING = _define("REG-17", N_("Please insert a business name."), 422)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error occurrence: a catalogue entry, its message arguments and,
+    for form input, the field it belongs to."""
+
+    spec: ErrorSpec
+    params: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    def message(self, locale: str) -> str:
+        text = gettext(locale, self.spec.message)
+        return text.format(**self.params) if self.params else text
+
+
+def problem(spec: ErrorSpec, field: str | None = None, **params: Any) -> Problem:
+    return Problem(spec, params, field)
+
+
+class Failure(Exception):
+    """Raised with every problem found; rendered in the caller's envelope."""
+
+    def __init__(self, problems: list[Problem] | Problem, http_status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        if not self.problems:
+            raise ValueError("a Failure needs at least one problem")
+        self.http_status = http_status or max(p.spec.http_status for p in self.problems)
+        self.headers = headers or {}
+        super().__init__(", ".join(p.code for p in self.problems))

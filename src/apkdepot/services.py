@@ -1,0 +1,59 @@
+"""The running server's collaborators, built once from settings. Each
+pluggable piece (mail, rate-limit counters, later blob storage) is picked here."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from apkdepot.accounts.passwords import PasswordHashing
+from apkdepot.config import Settings
+from apkdepot.db.engine import Database, make_engine
+from apkdepot.mail import Mailer, make_mailer
+from apkdepot.ratelimit import RateLimiter, make_rate_limiter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    mailer: Mailer
+    limiter: RateLimiter
+    passwords: PasswordHashing
+    secret: bytes
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def load_or_create_secret(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode("utf-8")
+    path = settings.data_dir / "secret.key"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return bytes.fromhex(value)
+
+
+def build_services(settings: Settings, mailer: Mailer | None = None) -> Services:
+    db = Database(make_engine(settings.effective_database_url))
+    return Services(
+        settings=settings,
+        db=db,
+        mailer=mailer or make_mailer(settings.smtp_url, settings.outbox_dir),
+        limiter=make_rate_limiter(db, settings.redis_url),
+        passwords=PasswordHashing(memory_kib=settings.password_memory_kib),
+        secret=load_or_create_secret(settings),
+    )
