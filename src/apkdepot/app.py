@@ -48,7 +48,7 @@ async def metrics_endpoint() -> Response:
 @route("/webservices/{rest:path}", http_method=["GET", "POST"], summary="Aptoide web services (generations 1-3)",
        description="See /webservices/docs for every web service, its arguments and its answers.",
        tags=["webservices"], include_in_schema=True)
-async def webservices(request: Request, rest: str) -> Response:
+async def webservices(request: Request) -> Response:
     return await dispatch.handle(request)
 
 

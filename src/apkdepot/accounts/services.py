@@ -135,7 +135,11 @@ def register(svc: Services, form: Mapping[str, Any], lang: str, base_url: str,
                 raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
             developer = _insert_developer(conn, svc, reg, lang, confirmed_at=None)
             link = _new_link(conn, developer.id, CONFIRM, reg.email, svc.settings.confirm_link_ttl_seconds)
-    except sa.exc.IntegrityError:  # a concurrent sign-up with the same address won
+    except sa.exc.IntegrityError:
+        with svc.db.read() as conn:
+            if not _email_taken(conn, reg.email):
+                raise
+        # A concurrent sign-up with the same address won the race.
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None
     _send_confirmation(svc, developer.email, link, lang, base_url)
     return developer

@@ -27,6 +27,9 @@ _STATUS_SPECS: dict[int, ErrorSpec] = {
 
 
 def _locale(request: Request) -> str:
+    chosen = getattr(request.state, "locale", None)
+    if chosen:
+        return chosen
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 

@@ -112,7 +112,8 @@ class RedisCounterStorage:
         redis_key = f"apkdepot:rl:{key}:{window_start}"
         pipe = self.client.pipeline()
         pipe.incr(redis_key)
-        pipe.expireat(redis_key, window_start + window_seconds + 60, nx=True)
+        # Relative TTL: the key outlives its window whatever the callers' clocks say.
+        pipe.expire(redis_key, window_seconds + 60, nx=True)
         hits, _ = pipe.execute()
         return int(hits)
 

@@ -37,10 +37,14 @@ async def run(fn: Callable[..., T], *args: Any) -> T:
 
 
 def request_locale(request: Request, body: dict[str, Any] | None = None) -> str:
+    """The language of this request's answers; remembered on the request so an
+    error raised later is rendered in it too."""
     lang = request.query_params.get("lang")
     if body and isinstance(body.get("lang"), str):
         lang = body["lang"]
-    return negotiate(lang, request.headers.get("accept-language"))
+    locale = negotiate(lang, request.headers.get("accept-language"))
+    request.state.locale = locale
+    return locale
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
@@ -57,6 +61,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise Failure(problem(errors.MALFORMED_BODY)) from None
     if not isinstance(decoded, dict):
         raise Failure(problem(errors.MALFORMED_BODY))
+    request_locale(request, decoded)
     limit = services(request).settings.max_field_length
     too_long = [problem(errors.VALUE_TOO_LONG, key[:50], name=key[:50])
                 for key, value in decoded.items() if isinstance(value, str) and len(value) > limit]

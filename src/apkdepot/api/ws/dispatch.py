@@ -63,15 +63,19 @@ class ParsedRequest:
     problems: list[Problem]
 
 
-def _decode_segment(raw: bytes) -> str:
-    return unquote_to_bytes(raw).decode("utf-8")
+def _decode_segment(raw: bytes) -> str | None:
+    try:
+        return unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
-def _split_path(request: Request) -> list[str]:
+def _split_path(request: Request) -> list[str | None]:
+    """Path segments after /webservices; a segment that is not UTF-8 is None."""
     raw = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
     raw = raw.split(b"?", 1)[0]
     parts = [p for p in raw.split(b"/") if p]
-    return [_decode_segment(p) for p in parts[1:]]  # drop "webservices"
+    return [_decode_segment(p) for p in parts[1:]]
 
 
 def _flatten_json_value(value: Any) -> str | None:
@@ -131,10 +135,9 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
 
 async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | None]:
     problems: list[Problem] = []
-    try:
-        segments = _split_path(request)
-    except UnicodeDecodeError:
-        segments = None
+    segments = _split_path(request)
+    if None in segments:
+        problems.append(problem(errors.INVALID_ENCODING))
     try:
         query = dict(parse_qsl(request.scope.get("query_string", b"").decode("utf-8"),
                                keep_blank_values=True, errors="strict"))
@@ -145,19 +148,16 @@ async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | N
     locale = negotiate(query.get("lang"), request.headers.get("accept-language"))
     generation = 1
     name = ""
-    args: list[str] = []
-    if segments is None:
-        problems.append(problem(errors.INVALID_ENCODING))
-    else:
-        if segments and segments[0] in ("2", "3"):
-            generation = int(segments[0])
-            segments = segments[1:]
-        if segments:
-            name, args = segments[0], segments[1:]
+    args: list[str | None] = []
+    if segments and segments[0] in ("2", "3"):
+        generation = int(segments[0])
+        segments = segments[1:]
+    if segments:
+        name, args = segments[0] or "", segments[1:]
 
     fmt_from_path = None
-    if request.method == "GET" and args and args[-1].lower() in FORMATS:
-        fmt_from_path = args.pop().lower()
+    if request.method == "GET" and args and (args[-1] or "").lower() in FORMATS:
+        fmt_from_path = (args.pop() or "").lower()
     endpoint = REGISTRY.get(name)
     if endpoint is not None and generation not in endpoint.generations:
         endpoint = None
@@ -180,7 +180,8 @@ async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | N
             endpoint = None  # more path segments than the endpoint takes: not one of its URLs
         else:
             for param_name, value in zip(endpoint.path_params, args):
-                params[param_name] = value
+                if value is not None:
+                    params[param_name] = value
     return ParsedRequest(generation, name, fmt, locale, params, files, problems), endpoint
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from apkdepot.errors import ErrorSpec
+from apkdepot.i18n import N_
 
 if TYPE_CHECKING:
     from apkdepot.api.ws.dispatch import WsCall
@@ -66,5 +67,5 @@ def webservice(**spec: Any) -> Callable[[Callable[["WsCall"], dict[str, Any]]], 
     return decorate
 
 
-TOKEN_PARAM = WsParam("token", "Developer token (or an 'Authorization: Bearer' header)")
-MODE_PARAM = WsParam("mode", "Return mode/format ('xml' or 'json')")
+TOKEN_PARAM = WsParam("token", N_("Developer token (or an 'Authorization: Bearer' header)"))
+MODE_PARAM = WsParam("mode", N_("Return mode/format ('xml' or 'json')"))

@@ -1,0 +1,149 @@
+"""Shared fixtures.
+
+Backends: SQLite always; PostgreSQL when APKDEPOT_TEST_POSTGRES_URL is set;
+Redis when APKDEPOT_TEST_REDIS_URL is set. With APKDEPOT_TEST_REQUIRE_SERVICES=1
+(CI), an unreachable PostgreSQL or Redis fails the run instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from apkdepot.config import Settings
+from apkdepot.db.engine import make_engine
+from apkdepot.db.migrate import upgrade
+from apkdepot.db.schema import metadata
+from apkdepot.services import Services, build_services
+
+POSTGRES_URL = os.environ.get("APKDEPOT_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("APKDEPOT_TEST_REDIS_URL", "")
+REQUIRE_SERVICES = os.environ.get("APKDEPOT_TEST_REQUIRE_SERVICES") == "1"
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def unavailable(what: str, why: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (APKDEPOT_TEST_REQUIRE_SERVICES=1) but unavailable: {why}")
+    pytest.skip(f"{what} not configured or unreachable: {why}")
+
+
+class RecordingMailer:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+    def last_body(self) -> str:
+        return self.sent[-1].get_content()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """One throw-away database for the session, migrated once."""
+    if not POSTGRES_URL:
+        unavailable("PostgreSQL", "APKDEPOT_TEST_POSTGRES_URL is not set")
+    name = f"apkdepot_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        unavailable("PostgreSQL", str(exc).splitlines()[0])
+    url = sa.engine.make_url(make_engine(POSTGRES_URL).url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+        _empty_postgres(url)
+        return url
+    path = tmp_path / "apkdepot.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
+    values = dict(data_dir=tmp_path / "data", database_url=database_url, password_memory_kib=1024,
+                  public_url="http://testserver.local", log_json=True)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def mailer() -> RecordingMailer:
+    return RecordingMailer()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def svc(settings: Settings, mailer: RecordingMailer) -> Iterator[Services]:
+    services = build_services(settings, mailer=mailer)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def client(svc: Services):
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+
+    with TestClient(create_app(services=svc), base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    if not REDIS_URL:
+        unavailable("Redis", "APKDEPOT_TEST_REDIS_URL is not set")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", str(exc))
+    prefix_db = REDIS_URL
+    yield prefix_db
+    for key in client.scan_iter("apkdepot:rl:*"):
+        client.delete(key)
+    client.close()

@@ -1,0 +1,42 @@
+"""Small helpers the tests share."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from apkdepot.accounts import services as accounts
+from apkdepot.services import Services
+
+PASSWORD = "s3cret-pass"
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def make_developer(svc: Services, email: str = "dev@example.com", name: str = "Dev", password: str = PASSWORD) -> tuple[accounts.Developer, str]:
+    return accounts.create_confirmed_developer(
+        svc, {"email": email, "password": password, "name": name, "account_type": "personal"})
+
+
+def personal_form(**overrides: Any) -> dict[str, Any]:
+    form = {"email": "new@example.com", "password": "abcdefg1", "name": "New Dev",
+            "account_type": "personal", "accept_terms": True}
+    form.update(overrides)
+    return form
+
+
+def business_form(**overrides: Any) -> dict[str, Any]:
+    form = personal_form(account_type="business", business_name="Acme Apps", company_name="Acme Lda",
+                         address="Rua Augusta 1", city="Lisboa", zip_code="1100-048", country="PT",
+                         phone="+351 912 345 678", tax_id="PT123456789")
+    form.update(overrides)
+    return form
+
+
+def link_token(mail_body: str, path: str) -> str:
+    match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_\-]+)", mail_body)
+    assert match, f"no {path} link in mail:\n{mail_body}"
+    return match.group(1)

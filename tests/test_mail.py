@@ -1,0 +1,71 @@
+"""Mail through a real SMTP server on loopback, and the default outbox."""
+
+import email
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from apkdepot.mail import OutboxMailer, SmtpMailer, compose
+from tests.helpers import link_token, personal_form
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{controller.port}"
+    controller.stop()
+
+
+def test_sign_up_mail_over_real_smtp_confirms_the_account(tmp_path, database_url, smtp_server):
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+    from apkdepot.services import build_services
+    from tests.conftest import make_settings
+
+    inbox, url = smtp_server
+    svc = build_services(make_settings(tmp_path, database_url, smtp_url=url))
+    with TestClient(create_app(services=svc), base_url="http://testserver.local") as client:
+        assert client.post("/api/accounts/register", json=personal_form(), headers={"Accept-Language": "pt-BR"}).status_code == 201
+        deadline = time.time() + 5
+        while not inbox.messages and time.time() < deadline:
+            time.sleep(0.05)
+        message = inbox.messages[0]
+        assert message["To"] == "new@example.com"
+        assert message["Subject"] == "Confirme a sua conta ApkDepot"
+        body = message.get_payload(decode=True).decode()
+        token = link_token(body, "/api/accounts/confirm")
+        assert body.count("http://testserver.local/api/accounts/confirm?token=") == 1
+        assert client.get("/api/accounts/confirm", params={"token": token}).json()["developer"]["email_confirmed"]
+    svc.close()
+
+
+def test_outbox_writes_whole_files(tmp_path):
+    OutboxMailer(tmp_path / "outbox").send(compose("a@x", "b@y", "Hi", "body"))
+    files = list((tmp_path / "outbox").iterdir())
+    assert len(files) == 1 and files[0].suffix == ".eml"
+    assert email.message_from_bytes(files[0].read_bytes())["Subject"] == "Hi"
+
+
+def test_smtp_url_must_name_a_known_scheme():
+    with pytest.raises(ValueError):
+        SmtpMailer("http://example.com")
