@@ -1,0 +1,60 @@
+import logging
+
+import pytest
+
+from tests.helpers import make_developer
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "OK"
+
+
+def test_metrics_count_routes_statuses_and_error_codes(client):
+    client.get("/healthz")
+    client.get("/webservices/2/regenerateToken/json")
+    client.get("/webservices/2/some-attacker-chosen-name/json")
+    text = client.get("/metrics").text
+    assert 'route="/healthz",method="GET",status="200"' in text
+    assert 'route="/webservices/2/regenerateToken",method="GET",status="405"' in text
+    assert 'route="/webservices/2/<unknown>"' in text and "attacker" not in text
+    assert 'apkdepot_errors_total{' in text and 'code="WS-1"' in text
+    assert "apkdepot_http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_schema_lists_every_route(client):
+    schema = client.get("/schema/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/healthz", "/metrics", "/api/accounts/register", "/api/accounts/login", "/webservices/{rest}"):
+        assert path in paths, path
+
+
+def test_request_logs_are_structured_and_carry_no_secrets(client, svc, caplog):
+    _, token = make_developer(svc)
+    with caplog.at_level(logging.INFO, logger="apkdepot"):
+        client.get(f"/webservices/2/regenerateToken/json?token={token}")
+        client.post("/api/accounts/login", json={"email": "dev@example.com", "password": "s3cret-pass"})
+    records = [r for r in caplog.records if r.name == "apkdepot.access"]
+    assert records and all(hasattr(r, "route") and hasattr(r, "status") for r in records)
+    # Only the server's loggers: the test client logs its own request URLs.
+    text = " ".join(r.getMessage() + str(vars(r)) for r in caplog.records if r.name.startswith("apkdepot"))
+    assert token not in text and "s3cret-pass" not in text
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "SYS-2"
+
+
+@pytest.mark.parametrize("body,content_type", [(b"\xff\xfe", "application/json"), (b"{", "application/json"),
+                                               (b"[]", "application/json"), (b'"x"', "application/json")])
+def test_api_bad_bodies_are_clear_fails(client, body, content_type):
+    response = client.post("/api/accounts/register", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] in ("IARG-101", "IARG-103")
+
+
+def test_api_huge_field(client, svc):
+    response = client.post("/api/accounts/register", json={"email": "x" * (svc.settings.max_field_length + 1)})
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "IARG-104"
