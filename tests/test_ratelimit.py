@@ -19,7 +19,7 @@ class Clock:
 
 def exercise(storage_factory):
     clock = Clock(1_699_999_980.0)  # a multiple of 60: a minute window starts here
-    limiter = RateLimiter(storage_factory(), clock)
+    limiter = RateLimiter(storage_factory(clock), clock)
     key = f"tok-{uuid.uuid4().hex}"
     limits = [Limit(3, 60), Limit(5, 86400)]
     decisions = [limiter.hit(key, limits) for _ in range(3)]
@@ -33,7 +33,7 @@ def exercise(storage_factory):
     assert headers["Retry-After"] == "60"
     # A fresh limiter over the same storage (another process, or after a restart) sees the same counts.
     clock.now += 61
-    other = RateLimiter(storage_factory(), clock)
+    other = RateLimiter(storage_factory(clock), clock)
     fifth = other.hit(key, limits)
     assert fifth.allowed and fifth.states[1].hits == 5
     sixth = other.hit(key, limits)
@@ -45,10 +45,10 @@ def exercise(storage_factory):
 def test_sql_counters(database_url):
     engines = []
 
-    def factory():
+    def factory(clock):
         engine = make_engine(database_url)
         engines.append(engine)
-        return SqlCounterStorage(Database(engine))
+        return SqlCounterStorage(Database(engine), clock)
 
     exercise(factory)
     for engine in engines:
@@ -57,4 +57,21 @@ def test_sql_counters(database_url):
 
 @pytest.mark.redis
 def test_redis_counters(redis_url):
-    exercise(lambda: RedisCounterStorage(redis_url))
+    exercise(lambda clock: RedisCounterStorage(redis_url))
+
+
+def test_sql_storage_sweeps_only_ended_windows(database_url):
+    import sqlalchemy as sa
+
+    from apkdepot.db.schema import rate_limit_counters
+
+    clock = Clock(1_699_999_980.0)
+    engine = make_engine(database_url)
+    storage = SqlCounterStorage(Database(engine), clock)
+    storage.increment("old", 1_699_999_800, 60)  # ended two minutes ago
+    for _ in range(SqlCounterStorage.CLEANUP_EVERY - 1):
+        storage.increment("live", 1_699_999_980, 60)
+    with engine.connect() as conn:
+        keys = {row.key for row in conn.execute(sa.select(rate_limit_counters.c.key))}
+    engine.dispose()
+    assert keys == {"live"}

@@ -7,7 +7,6 @@ database by default, in Redis when ``APKDEPOT_REDIS_URL`` is set."""
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
@@ -78,9 +77,12 @@ class CounterStorage(Protocol):
 
 
 class SqlCounterStorage:
+    CLEANUP_EVERY = 100  # increments between sweeps of ended windows
+
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+        self._since_cleanup = 0
         dialect = db.engine.dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
@@ -97,7 +99,9 @@ class SqlCounterStorage:
         ).returning(rate_limit_counters.c.hits)
         with self.db.write() as conn:
             hits = conn.execute(stmt).scalar_one()
-            if random.random() < 0.01:
+            self._since_cleanup += 1
+            if self._since_cleanup >= self.CLEANUP_EVERY:
+                self._since_cleanup = 0
                 conn.execute(sa.delete(rate_limit_counters).where(rate_limit_counters.c.expires_at < int(self.clock())))
         return int(hits)
 
