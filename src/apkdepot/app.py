@@ -14,6 +14,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from apkdepot import __version__
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
 from apkdepot.api.json.accounts import AccountsController
+from apkdepot.api.json.common import upload_body_limit
+from apkdepot.api.json.stores import StoresController
+from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
+from apkdepot.background import Maintenance
+from apkdepot.catalog.downloads import DownloadCounter
+from apkdepot.index.cache import IndexCache, LruCache
 from apkdepot.api.ws import dispatch
 from apkdepot.config import Settings, load_settings
 from apkdepot.errors import Failure
@@ -24,6 +30,7 @@ from apkdepot.services import Services, build_services
 
 # Importing the endpoint modules registers their web services.
 import apkdepot.api.ws.accounts  # noqa: F401,E402
+import apkdepot.api.ws.publishing  # noqa: F401,E402
 
 
 @get("/healthz", summary="Liveness and database check", tags=["operations"])
@@ -58,16 +65,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     owned = services is None
     svc = services or build_services(settings)
 
+    runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024))
+    maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.background:
+            maintenance.start()
         try:
             yield
         finally:
+            maintenance.stop()
             if owned:
                 svc.close()
 
     app = Litestar(
-        route_handlers=[healthz, metrics_endpoint, webservices, AccountsController],
+        route_handlers=[healthz, metrics_endpoint, webservices, AccountsController, StoresController, *REPO_ROUTES],
         exception_handlers={
             Failure: failure_handler,
             HTTPException: http_exception_handler,
@@ -76,10 +89,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         openapi_config=OpenAPIConfig(title="ApkDepot", version=__version__, path="/schema",
                                      render_plugins=[JsonRenderPlugin()]),
         lifespan=[lifespan],
-        request_max_body_size=settings.max_form_bytes,
+        request_max_body_size=upload_body_limit(settings.max_apk_bytes),
         debug=False,
     )
     app.state.services = svc
+    app.state.runtime = runtime
+    app.state.maintenance = maintenance
     return ObservabilityMiddleware(app)
 
 

@@ -41,6 +41,26 @@ class Settings:
     # <data_dir>/secret.key. Set it (the same everywhere) when several hosts share a database.
     secret_key: str = ""
     password_memory_kib: int = 65536
+    # Blob storage: a local directory under the data dir unless a bucket is named.
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    # Uploads and their inspection.
+    max_apk_bytes: int = 256 * 1024 * 1024
+    inspect_memory_bytes: int = 2 * 1024 * 1024 * 1024
+    inspect_cpu_seconds: int = 60
+    inspect_wall_seconds: int = 120
+    verify_signatures: str = "auto"  # auto: with apksigner when installed; off; or a path to apksigner
+    # Publishes into one store within this window become one index version.
+    index_coalesce_ms: int = 250
+    # Old index versions whose full bytes are kept (their MD5s are kept forever).
+    index_keep_bytes: int = 3
+    # Server processes run the index builder, cache refresh and download-count
+    # flush in a background thread. Tests turn it off to drive them by hand.
+    background: bool = True
     log_json: bool = True
     demo: bool = False
 
@@ -49,6 +69,18 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'apkdepot.sqlite3').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """The absolute address written into indexes and mails."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
 
     @property
     def outbox_dir(self) -> Path:

@@ -63,6 +63,31 @@ TOO_MANY_REQUESTS = _define("RATE-1", N_("Too many requests, try again in {retry
 SERVER_ERROR = _define("SYS-1", N_("Internal server error"), 500)
 NOT_FOUND = _define("SYS-2", N_("Not found"), 404)
 
+# --- Stores -------------------------------------------------------------------
+NOT_YOUR_STORE = _define("REPO-1", N_("This store is not yours: {repo}"), 403)
+STORE_NAME_TAKEN = _define("REPO-2", N_("This store name is already taken."), 409)
+STORE_NAME_INVALID = _define("REPO-3", N_("Use only letters, numbers and/or dashes. No spaces please!"), 422,
+                             description="Store names: letters, numbers and dashes, at most 50 characters.")
+STORE_FIELD_INVALID = _define("REPO-4", N_("Invalid value for {name}"), 422)
+STORE_CREDENTIALS_NEEDED = _define("REPO-5", N_("A private store needs a user name and a password of at least 8 characters."), 422)
+AVATAR_INVALID = _define("REPO-6", N_("The avatar must be a PNG or JPEG image of at most 1 MB."), 422)
+
+# --- APKs ---------------------------------------------------------------------
+NO_SUCH_APK = _define("APK-1", N_("No such APK"), 404)
+APK_NOT_ZIP = _define("APK-2", N_("The file is not a valid APK: it is not a ZIP archive or it is damaged."), 422)
+APK_BAD_MANIFEST = _define("APK-3", N_("The APK's AndroidManifest.xml is missing or cannot be read."), 422)
+APK_UNSIGNED = _define("APK-4", N_("The APK is not signed."), 422)
+APK_MD5_UNKNOWN = _define("APK-5", N_("No APK with this MD5 is known: send the file itself."), 404,
+                          description="Upload de-duplication: the client sent apk_md5sum alone and must re-send with the file.")
+APK_TOO_LARGE = _define("APK-6", N_("The APK is larger than the limit of {limit} MB."), 413)
+APK_ZIP_BOMB = _define("APK-7", N_("The APK inflates to more than the allowed size."), 422)
+APK_BAD_PACKAGE = _define("APK-8", N_("Invalid package name: {package}"), 422)
+APK_VERSION_CONFLICT = _define("APK-9", N_("Version {version_code} of {package} is already published with different contents."), 409)
+APK_SIGNER_MISMATCH = _define("APK-10", N_("This APK is signed with a different key than earlier versions of {package}."), 409)
+APK_BAD_SIGNATURE = _define("APK-11", N_("The APK's signature does not verify."), 422)
+APK_TOO_COMPLEX = _define("APK-12", N_("The APK could not be inspected within the time and memory limits."), 422)
+APK_BAD_MD5 = _define("APK-13", N_("Invalid apk_md5sum: give 32 hexadecimal digits."), 400)
+
 # --- Authentication ----------------------------------------------------------
 BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)
 EMAIL_NOT_CONFIRMED = _define("AUTH-2", N_("Please confirm your email address first"), 403)

@@ -13,6 +13,7 @@ from apkdepot.config import Settings
 from apkdepot.db.engine import Database, make_engine
 from apkdepot.mail import Mailer, make_mailer
 from apkdepot.ratelimit import RateLimiter, make_rate_limiter
+from apkdepot.storage import BlobStorage, LocalBlobStorage, S3BlobStorage
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Services:
     limiter: RateLimiter
     passwords: PasswordHashing
     secret: bytes
+    blobs: BlobStorage
+    apksigner: str | None
 
     def close(self) -> None:
         self.db.dispose()
@@ -47,7 +50,16 @@ def load_or_create_secret(settings: Settings) -> bytes:
     return bytes.fromhex(value)
 
 
+def make_blob_storage(settings: Settings) -> BlobStorage:
+    if settings.s3_bucket:
+        return S3BlobStorage(settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url,
+                             settings.s3_region, settings.s3_access_key, settings.s3_secret_key)
+    return LocalBlobStorage(settings.blob_dir)
+
+
 def build_services(settings: Settings, mailer: Mailer | None = None) -> Services:
+    from apkdepot.apk.inspect import find_apksigner
+
     db = Database(make_engine(settings.effective_database_url))
     return Services(
         settings=settings,
@@ -56,4 +68,6 @@ def build_services(settings: Settings, mailer: Mailer | None = None) -> Services
         limiter=make_rate_limiter(db, settings.redis_url),
         passwords=PasswordHashing(memory_kib=settings.password_memory_kib),
         secret=load_or_create_secret(settings),
+        blobs=make_blob_storage(settings),
+        apksigner=find_apksigner(settings.verify_signatures),
     )

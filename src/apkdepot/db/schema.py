@@ -80,3 +80,105 @@ rate_limit_counters = sa.Table(
     sa.Column("hits", sa.Integer, nullable=False),
     sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
 )
+
+stores = sa.Table(
+    "stores",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner_id", sa.ForeignKey("developers.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(50), nullable=False, unique=True),  # lower-case letters, digits, dashes
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("theme", sa.String(32), nullable=False, server_default="default"),
+    sa.Column("avatar_key", sa.String(120)),
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("basic_user", sa.String(100)),
+    sa.Column("basic_pass_hash", sa.String(200)),  # argon2id over the SHA-1 hex, as for developers
+    sa.Column("current_version", sa.Integer, nullable=False, server_default="0"),
+    # Set while packages wait in index_pending; the builder coalesces from here.
+    sa.Column("dirty_since", UtcDateTime, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+apks = sa.Table(
+    "apks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("version_code", sa.BigInteger, nullable=False),
+    sa.Column("version_name", sa.String(100), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("min_sdk", sa.Integer, nullable=False),
+    sa.Column("target_sdk", sa.Integer, nullable=False),
+    sa.Column("permissions", sa.Text, nullable=False),  # JSON list
+    sa.Column("abis", sa.String(200), nullable=False),  # comma-separated
+    sa.Column("signer_sha1", sa.String(40), nullable=False),
+    sa.Column("signer_sha256", sa.String(64), nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("file_name", sa.String(300), nullable=False),
+    sa.Column("icon_name", sa.String(300)),
+    sa.Column("icon_sha256", sa.String(64)),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("category", sa.String(100)),
+    sa.Column("website", sa.String(500)),
+    sa.Column("email", sa.String(254)),
+    sa.Column("downloads", sa.BigInteger, nullable=False, server_default="0"),
+    # The package's info.xml entry, rendered once at publish time, split where <dwn> goes.
+    sa.Column("xml_head", sa.Text, nullable=False),
+    sa.Column("xml_tail", sa.Text, nullable=False),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+    sa.Column("removed_at", UtcDateTime),
+    sa.UniqueConstraint("store_id", "package", "version_code"),
+    sa.UniqueConstraint("store_id", "file_name"),
+    sa.Index("ix_apks_store_id_md5", "store_id", "md5"),
+    sa.Index("ix_apks_md5", "md5"),
+    sa.Index("ix_apks_sha256", "sha256"),
+)
+
+# Membership of the store index as intervals: the APK is listed in every index
+# version v with from_version <= v < to_version (to_version NULL: still listed).
+index_entries = sa.Table(
+    "index_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("apk_id", sa.ForeignKey("apks.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("from_version", sa.Integer, nullable=False),
+    sa.Column("to_version", sa.Integer),
+    sa.Index("ix_index_entries_store_id_to_version_from_version", "store_id", "to_version", "from_version"),
+    sa.Index("ix_index_entries_open_package", "store_id", "package", unique=True,
+             sqlite_where=sa.text("to_version IS NULL"), postgresql_where=sa.text("to_version IS NULL")),
+)
+
+index_versions = sa.Table(
+    "index_versions",
+    metadata,
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("md5", sa.String(32), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("appscount", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_index_versions_store_id_md5", "store_id", "md5"),
+)
+
+# Packages whose index entry may have changed since the current version.
+index_pending = sa.Table(
+    "index_pending",
+    metadata,
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("package", sa.String(255), primary_key=True),
+)
+
+# One row: bumped whenever any store's index or card changes, so every server
+# process notices with one cheap read.
+catalog_clock = sa.Table(
+    "catalog_clock",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)

@@ -47,8 +47,31 @@ def request_locale(request: Request, body: dict[str, Any] | None = None) -> str:
     return locale
 
 
+def upload_body_limit(max_apk_bytes: int) -> int:
+    """The server-wide body limit: an upload plus room for its other fields.
+    Every other body is read through read_capped_body with a far smaller cap."""
+    return max_apk_bytes + 1024 * 1024
+
+
+async def read_capped_body(request: Request, limit: int | None = None) -> bytes:
+    """The request body, refused (413) as soon as it passes ``limit`` bytes,
+    before it is all in memory."""
+    limit = services(request).settings.max_form_bytes if limit is None else limit
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Failure(problem(errors.BODY_TOO_LARGE), 413)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Failure(problem(errors.BODY_TOO_LARGE), 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
-    body = await request.body()
+    body = await read_capped_body(request)
     if not body:
         return {}
     try:

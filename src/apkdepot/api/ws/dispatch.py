@@ -21,6 +21,7 @@ from litestar import Request, Response
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
+from apkdepot.api.json.common import read_capped_body
 from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
 from apkdepot.api.ws.render import render
 from apkdepot.errors import Failure, Problem, problem
@@ -94,8 +95,12 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
     if request.method != "POST":
         return {}, {}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
+    if content_type == "multipart/form-data" and endpoint is not None and endpoint.accepts_files:
+        try:
+            form = await request.form()
+        except UnicodeDecodeError:
+            problems.append(problem(errors.INVALID_ENCODING))
+            return {}, {}
         params: dict[str, str] = {}
         files: dict[str, Any] = {}
         for key, value in form.multi_items():
@@ -104,9 +109,11 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
             elif endpoint is not None and endpoint.accepts_files:
                 files[key] = value
         return params, files
-    body = await request.body()
+    body = await read_capped_body(request)
     if not body:
         return {}, {}
+    if content_type == "multipart/form-data":
+        return await _small_multipart(request, body, problems), {}
     if content_type == "application/json":
         try:
             decoded = msgspec.json.decode(body)
@@ -131,6 +138,28 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
     except UnicodeDecodeError:
         problems.append(problem(errors.INVALID_ENCODING))
         return {}, {}
+
+
+async def _small_multipart(request: Request, body: bytes, problems: list[Problem]) -> dict[str, str]:
+    """Text fields of a multipart body on a service that takes no files."""
+    from litestar._multipart import parse_content_header, parse_multipart_form
+
+    _, options = parse_content_header(request.headers.get("content-type", ""))
+    boundary = options.get("boundary", "").encode()
+
+    async def once():
+        yield body
+
+    try:
+        fields = await parse_multipart_form(stream=once(), boundary=boundary)
+    except UnicodeDecodeError:
+        problems.append(problem(errors.INVALID_ENCODING))
+        return {}
+    except Exception:  # noqa: BLE001 - the parser's own errors all mean a malformed body
+        problems.append(problem(errors.MALFORMED_BODY))
+        return {}
+    return {k: v[-1] if isinstance(v, list) else v for k, v in fields.items()
+            if isinstance(v[-1] if isinstance(v, list) else v, str)}
 
 
 async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | None]:

@@ -1,0 +1,122 @@
+"""``/api/stores``: the authenticated developer's stores and their APKs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+
+from apkdepot import errors
+from apkdepot.api.json.common import current_developer, ok, read_capped_body, read_json_object, run, services
+from apkdepot.api.ws.dispatch import base_url
+from apkdepot.catalog import publishing, stores
+from apkdepot.catalog.uploads import upload_to_temp_file
+from apkdepot.errors import Failure, problem
+
+UPLOAD_FIELDS = ("description", "category", "apk_website", "apk_email")
+
+
+async def _publish_upload(request: Request, developer_id: int, store_name: str) -> Any:
+    svc = services(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await read_json_object(request)
+        meta = {k: body.get(k) for k in UPLOAD_FIELDS if k in body}
+        if not body.get("apk_md5sum"):
+            raise Failure(problem(errors.MISSING_APK, "apk"))
+        return await run(publishing.publish_known_md5, svc, developer_id, store_name, body.get("apk_md5sum"), meta)
+    try:
+        form = await request.form()
+    except UnicodeDecodeError:
+        raise Failure(problem(errors.INVALID_ENCODING)) from None
+    meta = {k: form.get(k) for k in UPLOAD_FIELDS if k in form}
+    upload = form.get("apk")
+    if upload is None or isinstance(upload, str):
+        md5 = form.get("apk_md5sum")
+        if md5:
+            return await run(publishing.publish_known_md5, svc, developer_id, store_name, md5, meta)
+        raise Failure(problem(errors.MISSING_APK, "apk"))
+
+    def publish() -> Any:
+        with upload_to_temp_file(svc, upload) as path:
+            return publishing.publish_file(svc, developer_id, store_name, path, meta)
+
+    try:
+        return await run(publish)
+    finally:
+        await upload.close()
+
+
+class StoresController(Controller):
+    path = "/api/stores"
+    tags = ["stores"]
+
+    @post("/", status_code=201, summary="Create a store")
+    async def create(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        store = await run(stores.create_store, services(request), developer.id, body)
+        return ok({"store": store.public()}, 201)
+
+    @get("/", summary="The developer's stores")
+    async def list_mine(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        found = await run(stores.list_stores, services(request), developer.id)
+        return ok({"stores": [s.public() for s in found]})
+
+    @get("/{name:str}", summary="One of the developer's stores")
+    async def get_one(self, request: Request, name: str) -> Response:
+        developer = await current_developer(request)
+        store = await run(stores.owned_store, services(request), developer.id, name)
+        return ok({"store": store.public()})
+
+    @patch("/{name:str}", summary="Change a store's description, theme, privacy or credentials")
+    async def update(self, request: Request, name: str) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        store = await run(stores.update_store, svc, store, body)
+        return ok({"store": store.public()})
+
+    @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
+    async def avatar(self, request: Request, name: str) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        data = await read_capped_body(request, stores.AVATAR_MAX_BYTES + 1)
+        store = await run(stores.set_avatar, svc, store, data)
+        return ok({"store": store.public()})
+
+    @post("/{name:str}/apks", status_code=201, summary="Publish an APK (multipart 'apk', or JSON apk_md5sum)")
+    async def publish(self, request: Request, name: str) -> Response:
+        developer = await current_developer(request)
+        published = await _publish_upload(request, developer.id, name)
+        svc = services(request)
+        return ok({"apk": published.apk.public(base_url(request, svc), name.lower()), "created": published.created},
+                  201 if published.created else 200)
+
+    @get("/{name:str}/apks", summary="Every published version in the store")
+    async def list_apks(self, request: Request, name: str) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        found = await run(publishing.list_versions, svc, store)
+        base = base_url(request, svc)
+        return ok({"apks": [a.public(base, store.name) for a in found]})
+
+    @delete("/{name:str}/apks/{package:str}/{version_code:int}", status_code=200, summary="Remove one version")
+    async def remove_version(self, request: Request, name: str, package: str, version_code: int) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        await run(publishing.remove_version, svc, store, package, version_code)
+        return ok()
+
+    @delete("/{name:str}/apps/{package:str}", status_code=200, summary="Remove an app (every version) from the store")
+    async def remove_app(self, request: Request, name: str, package: str) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        removed = await run(publishing.remove_app, svc, store, package)
+        return ok({"removed_versions": removed})

@@ -1,0 +1,221 @@
+"""``/repo/<store>/``: the store index (info.xml) and the files it names.
+
+info.xml (PROTOCOL §3): no hash or an unknown one -> the full index; the
+current hash -> an index with no packages and <delta> = current hash; any older
+hash the store ever served -> the packages added since then plus a <del/>
+entry for each one removed, and <delta> = current hash. ETag is the current
+full index's MD5; gzip when asked. Private stores need HTTP Basic credentials."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import hashlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from litestar import Request, Response, route
+from litestar.response import Stream
+
+from apkdepot import errors
+from apkdepot.api.json.common import run
+from apkdepot.api.ws.dispatch import payload_for_problems
+from apkdepot.api.ws.render import render
+from apkdepot.catalog import publishing
+from apkdepot.catalog.downloads import DownloadCounter
+from apkdepot.errors import problem
+from apkdepot.index import versions
+from apkdepot.index.cache import CachedStore, IndexCache, LruCache
+from apkdepot.services import Services
+
+APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+
+
+@dataclass
+class Runtime:
+    """What each server process keeps in memory."""
+
+    cache: IndexCache
+    downloads: DownloadCounter
+    credentials: LruCache
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def _xml_error(status: int, spec: errors.ErrorSpec, headers: dict[str, str] | None = None, **params) -> Response:
+    body, content_type = render(payload_for_problems([problem(spec, **params)], 2, "en"), "xml")
+    return Response(body, status_code=status, media_type=content_type, headers=headers)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def _authorized(svc: Services, rt: Runtime, store: CachedStore, request: Request) -> bool:
+    if not store.private:
+        return True
+    credentials = _basic_credentials(request)
+    if credentials is None or not store.basic_pass_hash:
+        return False
+    user, password = credentials
+    # A device polls often: remember a verified pair instead of paying argon2 each time.
+    key = hashlib.sha256(f"{store.id}\0{store.basic_pass_hash}\0{user}\0{password}".encode()).hexdigest()
+    return rt.credentials.get_or_make(key, lambda: user == store.basic_user and svc.passwords.verify_password(
+        store.basic_pass_hash, password))
+
+
+def _unauthorized(store: CachedStore) -> Response:
+    return _xml_error(401, errors.NOT_AUTHENTICATED, {"WWW-Authenticate": f'Basic realm="{store.name}", charset="UTF-8"'})
+
+
+def _etag_matches(request: Request, md5: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
+    return "*" in tags or md5 in tags or f"{md5}-gzip" in tags
+
+
+def _wants_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, CachedStore | None]:
+    svc: Services = request.app.state.services
+    rt = runtime(request)
+    return svc, rt, rt.cache.get(name) if len(name) <= 50 else None
+
+
+@route("/repo/{store_name:str}/info.xml", http_method=["GET", "HEAD"], summary="The store index (info.xml), full or delta",
+       tags=["repository"])
+async def info_xml(request: Request, store_name: str) -> Response:
+    svc, rt, store = _store_lookup(request, store_name)
+    if store is None:
+        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+    if not _authorized(svc, rt, store, request):
+        return _unauthorized(store)
+    use_gzip = _wants_gzip(request)
+    headers = {"ETag": f'"{store.md5}-gzip"' if use_gzip else f'"{store.md5}"', "Vary": "Accept-Encoding",
+               "Cache-Control": "no-cache"}
+    if _etag_matches(request, store.md5):
+        return Response(b"", status_code=304, headers=headers)
+    asked = (request.query_params.get("hash") or "").split(":", 1)[0].strip().lower()
+    if asked and (asked == store.md5 or asked in store.md5s):
+        since = store.md5s.get(asked, store.version)
+        key = (store.id, since, store.version)
+
+        def make() -> tuple[bytes, bytes]:
+            with svc.db.read() as conn:
+                body = versions.delta_xml(conn, svc, store.name, store.id, since, store.version, store.md5,
+                                          store.appscount)
+            return body, gzip.compress(body, 6, mtime=0)
+
+        plain, packed = await run(rt.cache.deltas.get_or_make, ("infoxml",) + key, make)
+    else:
+        plain = await run(store.full, svc)
+        packed = await run(store.gzipped, svc) if use_gzip else b""
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    body = packed if use_gzip else plain
+    return Response(body if request.method == "GET" else b"", media_type="application/xml", headers=headers)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """(start, end) inclusive for one satisfiable range; None for no/ignored
+    range; 'unsatisfiable' when it cannot be served."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    spec = header[6:].strip()
+    first, dash, last = spec.partition("-")
+    if not dash:
+        return None
+    try:
+        if first == "":
+            length = int(last)
+            if length <= 0:
+                return "unsatisfiable"
+            return max(0, size - length), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start < 0 or start >= size or end < start:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+def _file_response(request: Request, svc: Services, key: str, media_type: str, etag: str,
+                   on_full_download=None) -> Response:
+    size = svc.blobs.size(key)
+    if size is None:
+        return _xml_error(404, errors.NOT_FOUND)
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"', "Cache-Control": "public, max-age=31536000, immutable"}
+    if _etag_matches(request, etag):
+        return Response(b"", status_code=304, headers=headers)
+    wanted = parse_range(request.headers.get("range"), size)
+    if_range = request.headers.get("if-range")
+    if wanted is not None and if_range and if_range.strip('"') != etag:
+        wanted = None  # the client's partial copy is of another file: send it whole
+    if wanted == "unsatisfiable":
+        return Response(b"", status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    start, end = wanted if wanted else (0, size - 1)
+    status = 206 if wanted else 200
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    if request.method == "HEAD":
+        return Response(b"", status_code=status, media_type=media_type, headers=headers)
+    if start == 0 and on_full_download:
+        on_full_download()
+    chunks: Iterator[bytes] = svc.blobs.iter_range(key, start, end) if size else iter(())
+    return Stream(chunks, status_code=status, media_type=media_type, headers=headers)
+
+
+async def _serve_store_file(request: Request, store_name: str, file_name: str, folder: str) -> Response:
+    svc, rt, store = _store_lookup(request, store_name)
+    if store is None:
+        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+    if not _authorized(svc, rt, store, request):
+        return _unauthorized(store)
+    found = await run(publishing.find_download, svc, store.id, file_name[:300], folder)
+    if found is None:
+        return _xml_error(404, errors.NOT_FOUND)
+    apk_id, key = found
+    if folder == "apk":
+        etag = key.split("/")[1].split(".")[0]
+        return await run(_file_response, request, svc, key, APK_MEDIA_TYPE, etag, lambda: rt.downloads.add(apk_id))
+    return await run(_file_response, request, svc, key, "image/png", key.split("/")[1].split(".")[0])
+
+
+@route("/repo/{store_name:str}/apk/{file_name:str}", http_method=["GET", "HEAD"], summary="Download an APK (Range supported)",
+       tags=["repository"])
+async def apk_file(request: Request, store_name: str, file_name: str) -> Response:
+    return await _serve_store_file(request, store_name, file_name, "apk")
+
+
+@route("/repo/{store_name:str}/icons/{file_name:str}", http_method=["GET", "HEAD"], summary="An app icon",
+       tags=["repository"])
+async def icon_file(request: Request, store_name: str, file_name: str) -> Response:
+    return await _serve_store_file(request, store_name, file_name, "icons")
+
+
+@route("/repo/{store_name:str}/avatar", http_method=["GET", "HEAD"], summary="The store's avatar image", tags=["repository"])
+async def avatar_file(request: Request, store_name: str) -> Response:
+    svc, rt, store = _store_lookup(request, store_name)
+    if store is None or not store.avatar_key:
+        return _xml_error(404, errors.NOT_FOUND)
+    media_type = "image/png" if store.avatar_key.endswith(".png") else "image/jpeg"
+    return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])
+
+
+ROUTES = [info_xml, apk_file, icon_file, avatar_file]

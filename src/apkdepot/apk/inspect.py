@@ -1,0 +1,222 @@
+"""APK in, ApkInfo out. Runs inside the sandbox child (see sandbox.py): the
+ZIP is checked entry by entry before androguard sees it, so a zip bomb or a
+damaged archive is refused early and cheaply."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from apkdepot.apk.info import ApkInfo, ApkRejected
+
+PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+PACKAGE_MAX = 255
+KNOWN_ABIS = ("arm64-v8a", "armeabi-v7a", "armeabi", "x86", "x86_64", "mips", "mips64", "riscv64")
+READ_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entries: int = 20_000
+    max_entry_bytes: int = 512 * 1024 * 1024
+    max_total_bytes: int = 1024 * 1024 * 1024
+    # An entry that inflates more than this many times over is treated as a bomb
+    # once it is big enough to matter.
+    max_ratio: int = 200
+    ratio_floor_bytes: int = 16 * 1024 * 1024
+
+
+def hashes(path: Path) -> tuple[str, str, int]:
+    md5, sha256, size = hashlib.md5(), hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return md5.hexdigest(), sha256.hexdigest(), size
+
+
+def check_zip(path: Path, limits: ZipLimits) -> list[str]:
+    """Declared sizes first (refuses a bomb without inflating it), then every
+    entry inflated in chunks with a running count and its CRC checked. Returns
+    the entry names."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ApkRejected("not_zip", str(exc)) from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_entries:
+            raise ApkRejected("zip_bomb", f"{len(infos)} entries")
+        declared_total = 0
+        for info in infos:
+            declared_total += info.file_size
+            ratio_exceeded = (info.file_size > limits.ratio_floor_bytes
+                              and info.file_size > limits.max_ratio * max(info.compress_size, 1))
+            if info.file_size > limits.max_entry_bytes or declared_total > limits.max_total_bytes or ratio_exceeded:
+                raise ApkRejected("zip_bomb", info.filename[:200])
+        inflated_total = 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            try:
+                with archive.open(info) as entry:
+                    while chunk := entry.read(READ_CHUNK):
+                        inflated_total += len(chunk)
+                        if inflated_total > limits.max_total_bytes:
+                            raise ApkRejected("zip_bomb", info.filename[:200])
+            except ApkRejected:
+                raise
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+                    NotImplementedError, RuntimeError) as exc:
+                raise ApkRejected("not_zip", f"{info.filename[:200]}: {exc}") from None
+        return [info.filename for info in infos]
+
+
+def _resolve(apk, value: str | None) -> str | None:
+    """Manifest values may be resource references (@7F030001): use the default
+    configuration's string."""
+    if not value or not value.startswith("@"):
+        return value
+    try:
+        res_id = int(value[1:], 16)
+        resolved = apk.get_android_resources().get_resolved_res_configs(res_id)
+    except Exception:  # noqa: BLE001 - a broken resource table means "unresolvable", not a crash
+        return None
+    for config, text in resolved:
+        if text is not None:
+            return str(text)
+    return None
+
+
+def _int_attr(value: object, default: int) -> int:
+    try:
+        return int(str(value), 0) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _best_icon(apk, names: list[str]) -> bytes | None:
+    """The highest-density PNG of the launcher icon (adaptive-icon XML skipped)."""
+    chosen = None
+    try:
+        chosen = apk.get_app_icon(max_dpi=65536)
+    except Exception:  # noqa: BLE001
+        chosen = None
+    candidates = []
+    if chosen and chosen.endswith(".png"):
+        candidates.append(chosen)
+    if chosen:
+        stem = chosen.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        density_rank = ("xxxhdpi", "xxhdpi", "xhdpi", "hdpi", "mdpi", "ldpi")
+        same_name = [n for n in names if n.startswith("res/") and n.endswith(f"/{stem}.png")]
+        same_name.sort(key=lambda n: next((i for i, d in enumerate(density_rank) if f"-{d}" in n), 99))
+        candidates += same_name
+    for name in candidates:
+        try:
+            data = apk.get_file(name)
+        except Exception:  # noqa: BLE001
+            continue
+        if data and data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return data
+    return None
+
+
+def _signers(apk) -> tuple[bytes | None, tuple[str, ...]]:
+    schemes = []
+    certs: list[bytes] = []
+    for scheme, present, getter in (
+        ("v3", apk.is_signed_v3, apk.get_certificates_der_v3),
+        ("v2", apk.is_signed_v2, apk.get_certificates_der_v2),
+    ):
+        if present():
+            schemes.append(scheme)
+            certs.extend(getter()[:1])
+    if apk.is_signed_v1():
+        names = apk.get_signature_names()
+        if names:
+            schemes.append("v1")
+            certs.append(apk.get_certificate_der(names[0]))
+    if not certs:
+        return None, ()
+    if len(set(certs)) != 1:
+        # Key rotation (v3 lineage) is out of scope: every scheme must name one key.
+        raise ApkRejected("bad_signature", "signing schemes disagree on the certificate")
+    return certs[0], tuple(sorted(schemes))
+
+
+def verify_with_apksigner(path: Path, apksigner: str, timeout: float = 60) -> None:
+    try:
+        result = subprocess.run([apksigner, "verify", str(path)], capture_output=True, timeout=timeout, text=True)
+    except subprocess.TimeoutExpired:
+        raise ApkRejected("bad_signature", "verification timed out") from None
+    if result.returncode != 0:
+        first = (result.stderr or result.stdout).strip().splitlines()[:1]
+        raise ApkRejected("bad_signature", first[0][:300] if first else "does not verify")
+
+
+def find_apksigner(setting: str) -> str | None:
+    """'auto': use apksigner when installed; 'off': never; anything else: that path, required."""
+    if setting == "off":
+        return None
+    if setting == "auto":
+        return shutil.which("apksigner")
+    return setting
+
+
+def publish_problem(info: ApkInfo) -> ApkRejected | None:
+    """The store's rules on top of the facts: what may be published at all."""
+    if len(info.package) > PACKAGE_MAX or not PACKAGE_RE.match(info.package):
+        return ApkRejected("bad_package", info.package[:100])
+    if not 0 < info.version_code < 2**31:
+        return ApkRejected("bad_manifest", "versionCode missing or out of range")
+    if info.signer_sha256 is None:
+        return ApkRejected("unsigned")
+    return None
+
+
+def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), apksigner: str | None = None) -> ApkInfo:
+    names = check_zip(path, limits)
+    if "AndroidManifest.xml" not in names:
+        raise ApkRejected("bad_manifest", "no AndroidManifest.xml")
+    from loguru import logger
+
+    logger.remove()  # androguard logs through loguru at DEBUG level: silence it
+    from androguard.core.apk import APK
+
+    try:
+        apk = APK(str(path))
+    except Exception as exc:  # noqa: BLE001 - androguard raises many kinds on garbage
+        raise ApkRejected("bad_manifest", type(exc).__name__) from None
+    if not apk.is_valid_APK() or apk.get_android_manifest_xml() is None:
+        raise ApkRejected("bad_manifest", "manifest cannot be parsed")
+    package = (apk.get_package() or "")[:PACKAGE_MAX + 1]
+    version_code = _int_attr(apk.get_androidversion_code(), -1)
+    cert, schemes = _signers(apk)
+    if cert is not None and apksigner:
+        verify_with_apksigner(path, apksigner)
+    md5, sha256, size = hashes(path)
+    abis = sorted({n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2 and n.split("/")[1] in KNOWN_ABIS})
+    label = _resolve(apk, apk.get_app_name()) or package
+    return ApkInfo(
+        package=package,
+        version_code=version_code,
+        version_name=(_resolve(apk, apk.get_androidversion_name()) or "")[:100],
+        label=label[:200],
+        min_sdk=_int_attr(apk.get_min_sdk_version(), 1),
+        target_sdk=_int_attr(apk.get_target_sdk_version(), _int_attr(apk.get_min_sdk_version(), 1)),
+        permissions=tuple(sorted(set(apk.get_permissions()))),
+        abis=tuple(abis),
+        signer_sha1=hashlib.sha1(cert).hexdigest() if cert else None,
+        signer_sha256=hashlib.sha256(cert).hexdigest() if cert else None,
+        signing_schemes=schemes,
+        icon_png=_best_icon(apk, names),
+        md5=md5,
+        sha256=sha256,
+        size=size,
+    )

@@ -1,0 +1,310 @@
+"""Publishing APKs into a store, and taking them out.
+
+Order of work, so a failure at any point loses nothing and leaves nothing:
+inspect (sandboxed) -> check the store's rules -> write blobs (content-addressed,
+atomic) -> one database transaction (row + pending index change). If the
+transaction fails, blobs this call created and nobody references are deleted.
+The index picks the change up within the coalescing window."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from apkdepot import errors
+from apkdepot.accounts.validation import valid_email, valid_url
+from apkdepot.apk.info import ApkInfo, ApkRejected
+from apkdepot.apk.inspect import ZipLimits, publish_problem
+from apkdepot.apk.sandbox import SandboxLimits, inspect_in_sandbox
+from apkdepot.catalog.stores import Store, owned_store
+from apkdepot.db.schema import apks, stores
+from apkdepot.db.time import as_utc, utcnow
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.index import infoxml, versions
+from apkdepot.services import Services
+
+MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+_REJECTIONS = {
+    "not_zip": errors.APK_NOT_ZIP,
+    "bad_manifest": errors.APK_BAD_MANIFEST,
+    "unsigned": errors.APK_UNSIGNED,
+    "zip_bomb": errors.APK_ZIP_BOMB,
+    "bad_signature": errors.APK_BAD_SIGNATURE,
+    "too_complex": errors.APK_TOO_COMPLEX,
+}
+
+
+@dataclass(frozen=True)
+class ApkVersion:
+    id: int
+    store_id: int
+    package: str
+    version_code: int
+    version_name: str
+    label: str
+    min_sdk: int
+    target_sdk: int
+    permissions: list[str]
+    abis: list[str]
+    signer_sha1: str
+    signer_sha256: str
+    md5: str
+    sha256: str
+    size: int
+    file_name: str
+    icon_name: str | None
+    description: str
+    category: str | None
+    downloads: int
+    added_at: datetime
+    removed: bool
+
+    @classmethod
+    def from_row(cls, r: Any) -> "ApkVersion":
+        return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
+                   json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
+                   r.md5, r.sha256, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
+                   as_utc(r.added_at), r.removed_at is not None)
+
+    def public(self, base_url: str, store_name: str) -> dict[str, Any]:
+        return {
+            "id": self.id, "package": self.package, "version_code": self.version_code,
+            "version_name": self.version_name, "label": self.label, "min_sdk": self.min_sdk,
+            "target_sdk": self.target_sdk, "permissions": self.permissions, "abis": self.abis,
+            "signer_sha1": self.signer_sha1, "signer_sha256": self.signer_sha256, "md5": self.md5,
+            "sha256": self.sha256, "size": self.size, "downloads": self.downloads,
+            "added_at": self.added_at.isoformat(), "removed": self.removed,
+            "url": apk_url(base_url, store_name, self.file_name),
+            "icon_url": apk_url(base_url, store_name, self.icon_name, "icons") if self.icon_name else None,
+        }
+
+
+def apk_url(base_url: str, store_name: str, file_name: str, folder: str = "apk") -> str:
+    return f"{base_url.rstrip('/')}/repo/{store_name}/{folder}/{file_name}"
+
+
+def apk_blob_key(sha256: str) -> str:
+    return f"apks/{sha256}.apk"
+
+
+def icon_blob_key(sha256: str) -> str:
+    return f"icons/{sha256}.png"
+
+
+def rejection(exc: ApkRejected) -> Failure:
+    if exc.reason == "bad_package":
+        return Failure(problem(errors.APK_BAD_PACKAGE, "apk", package=exc.detail[:100]))
+    return Failure(problem(_REJECTIONS.get(exc.reason, errors.APK_BAD_MANIFEST), "apk"))
+
+
+def sandbox_limits(svc: Services) -> SandboxLimits:
+    s = svc.settings
+    return SandboxLimits(memory_bytes=s.inspect_memory_bytes, cpu_seconds=s.inspect_cpu_seconds,
+                         wall_seconds=s.inspect_wall_seconds,
+                         zip=ZipLimits(max_total_bytes=max(ZipLimits.max_total_bytes, 4 * s.max_apk_bytes)))
+
+
+def check_meta(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    values: dict[str, Any] = {}
+    found: list[Problem] = []
+    checks = (
+        ("description", lambda v: len(v) <= 4000),
+        ("category", lambda v: len(v) <= 100),
+        ("apk_website", valid_url),
+        ("apk_email", valid_email),
+    )
+    for name, ok in checks:
+        value = meta.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not ok(value.strip()):
+            found.append(problem(errors.STORE_FIELD_INVALID, name, name=name))
+        else:
+            values[name] = value.strip()
+    return values, found
+
+
+def _row_values(info: ApkInfo, meta: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    file_name = f"{info.package}_{info.version_code}.apk"
+    icon_name = f"{info.package}_{info.version_code}.png" if info.icon_png else None
+    fields = infoxml.EntryFields(
+        label=info.label, package=info.package, version_name=info.version_name, version_code=info.version_code,
+        file_name=file_name, md5=info.md5, size=info.size, icon_name=icon_name, added_at=now,
+        category=meta.get("category"), min_sdk=info.min_sdk, signer_sha1=info.signer_sha1 or "",
+        abis=info.abis)
+    head, tail = infoxml.entry_parts(fields)
+    return dict(
+        package=info.package, version_code=info.version_code, version_name=info.version_name, label=info.label,
+        min_sdk=info.min_sdk, target_sdk=info.target_sdk, permissions=json.dumps(list(info.permissions)),
+        abis=",".join(info.abis), signer_sha1=info.signer_sha1, signer_sha256=info.signer_sha256,
+        md5=info.md5, sha256=info.sha256, size=info.size, file_name=file_name, icon_name=icon_name,
+        icon_sha256=hashlib.sha256(info.icon_png).hexdigest() if info.icon_png else None,
+        description=meta.get("description", ""), category=meta.get("category"),
+        website=meta.get("apk_website"), email=meta.get("apk_email"),
+        xml_head=head, xml_tail=tail, added_at=now)
+
+
+@dataclass(frozen=True)
+class Published:
+    apk: ApkVersion
+    created: bool  # False: this exact file was already published there
+
+
+def _fetch(conn: sa.Connection, apk_id: int) -> ApkVersion:
+    return ApkVersion.from_row(conn.execute(sa.select(apks).where(apks.c.id == apk_id)).one())
+
+
+def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any], source: Path | None) -> Published:
+    """Rules that need the store's history, then blobs, then one transaction."""
+    with svc.db.read() as conn:
+        same = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.removed_at).where(
+            apks.c.store_id == store.id, apks.c.package == info.package,
+            apks.c.version_code == info.version_code)).first()
+        signers = set(conn.execute(sa.select(apks.c.signer_sha256).where(
+            apks.c.store_id == store.id, apks.c.package == info.package).distinct()).scalars())
+    if same is not None and same.sha256 != info.sha256:
+        raise Failure(problem(errors.APK_VERSION_CONFLICT, "apk", package=info.package, version_code=info.version_code))
+    if signers and signers != {info.signer_sha256}:
+        raise Failure(problem(errors.APK_SIGNER_MISMATCH, "apk", package=info.package))
+
+    created_blobs = []
+    apk_key = apk_blob_key(info.sha256)
+    if not svc.blobs.exists(apk_key):
+        if source is None:  # the de-duplicated file vanished from storage
+            raise Failure(problem(errors.APK_MD5_UNKNOWN, "apk_md5sum"))
+        svc.blobs.put_file(apk_key, source)
+        created_blobs.append(apk_key)
+    if info.icon_png:
+        icon_key = icon_blob_key(hashlib.sha256(info.icon_png).hexdigest())
+        if not svc.blobs.exists(icon_key):
+            svc.blobs.put_bytes(icon_key, info.icon_png)
+            created_blobs.append(icon_key)
+    try:
+        with svc.db.write() as conn:
+            existing = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.removed_at).where(
+                apks.c.store_id == store.id, apks.c.package == info.package,
+                apks.c.version_code == info.version_code)).first()
+            if existing is not None:
+                if existing.sha256 != info.sha256:
+                    raise Failure(problem(errors.APK_VERSION_CONFLICT, "apk", package=info.package,
+                                          version_code=info.version_code))
+                if existing.removed_at is None:
+                    return Published(_fetch(conn, existing.id), created=False)
+                conn.execute(apks.update().where(apks.c.id == existing.id).values(removed_at=None))
+                apk_id = existing.id
+            else:
+                apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, meta, utcnow()))
+                                      .returning(apks.c.id)).scalar_one()
+            versions.mark_dirty(conn, store.id, [info.package])
+            return Published(_fetch(conn, apk_id), created=True)
+    except BaseException:
+        _delete_unreferenced(svc, created_blobs)
+        raise
+
+
+def _delete_unreferenced(svc: Services, keys: list[str]) -> None:
+    for key in keys:
+        digest = key.split("/", 1)[1].split(".", 1)[0]
+        column = apks.c.sha256 if key.startswith("apks/") else apks.c.icon_sha256
+        with svc.db.read() as conn:
+            referenced = conn.execute(sa.select(apks.c.id).where(column == digest).limit(1)).first()
+        if referenced is None:
+            svc.blobs.delete(key)
+
+
+def publish_file(svc: Services, developer_id: int, store_name: Any, path: Path, meta: Mapping[str, Any]) -> Published:
+    store = owned_store(svc, developer_id, store_name)
+    values, found = check_meta(meta)
+    if found:
+        raise Failure(found)
+    size = path.stat().st_size
+    if size > svc.settings.max_apk_bytes:
+        raise Failure(problem(errors.APK_TOO_LARGE, "apk", limit=svc.settings.max_apk_bytes // (1024 * 1024)))
+    try:
+        info = inspect_in_sandbox(path, sandbox_limits(svc), svc.apksigner)
+        refused = publish_problem(info)
+        if refused:
+            raise refused
+    except ApkRejected as exc:
+        raise rejection(exc) from None
+    return _record(svc, store, info, values, path)
+
+
+def publish_known_md5(svc: Services, developer_id: int, store_name: Any, md5: Any, meta: Mapping[str, Any]) -> Published:
+    """MD5-first upload: publish a file the server already holds for this
+    developer without receiving it again; APK-5 tells the client to send it."""
+    store = owned_store(svc, developer_id, store_name)
+    if not isinstance(md5, str) or not MD5_RE.match(md5):
+        raise Failure(problem(errors.APK_BAD_MD5, "apk_md5sum"))
+    values, found = check_meta(meta)
+    if found:
+        raise Failure(found)
+    with svc.db.read() as conn:
+        # Only files this developer uploaded before: knowing the MD5 of someone
+        # else's (perhaps private) APK must not be a way to copy it.
+        row = conn.execute(
+            sa.select(apks).select_from(apks.join(stores, stores.c.id == apks.c.store_id))
+            .where(apks.c.md5 == md5.lower(), stores.c.owner_id == developer_id).limit(1)).first()
+    if row is None:
+        raise Failure(problem(errors.APK_MD5_UNKNOWN, "apk_md5sum"))
+    icon = svc.blobs.get_bytes(icon_blob_key(row.icon_sha256)) if row.icon_sha256 else None
+    info = ApkInfo(package=row.package, version_code=row.version_code, version_name=row.version_name,
+                   label=row.label, min_sdk=row.min_sdk, target_sdk=row.target_sdk,
+                   permissions=tuple(json.loads(row.permissions)), abis=tuple(a for a in row.abis.split(",") if a),
+                   signer_sha1=row.signer_sha1, signer_sha256=row.signer_sha256, signing_schemes=(),
+                   icon_png=icon, md5=row.md5, sha256=row.sha256, size=row.size)
+    merged = {"description": row.description, "category": row.category, "apk_website": row.website,
+              "apk_email": row.email}
+    merged.update(values)
+    return _record(svc, store, info, {k: v for k, v in merged.items() if v}, None)
+
+
+def list_versions(svc: Services, store: Store, include_removed: bool = False) -> list[ApkVersion]:
+    query = sa.select(apks).where(apks.c.store_id == store.id)
+    if not include_removed:
+        query = query.where(apks.c.removed_at.is_(None))
+    with svc.db.read() as conn:
+        rows = conn.execute(query.order_by(apks.c.package, apks.c.version_code.desc())).all()
+    return [ApkVersion.from_row(r) for r in rows]
+
+
+def remove_version(svc: Services, store: Store, package: str, version_code: int) -> None:
+    with svc.db.write() as conn:
+        changed = conn.execute(apks.update().where(
+            apks.c.store_id == store.id, apks.c.package == package, apks.c.version_code == version_code,
+            apks.c.removed_at.is_(None)).values(removed_at=utcnow())).rowcount
+        if not changed:
+            raise Failure(problem(errors.NO_SUCH_APK))
+        versions.mark_dirty(conn, store.id, [package])
+
+
+def remove_app(svc: Services, store: Store, package: str) -> int:
+    with svc.db.write() as conn:
+        changed = conn.execute(apks.update().where(
+            apks.c.store_id == store.id, apks.c.package == package, apks.c.removed_at.is_(None))
+            .values(removed_at=utcnow())).rowcount
+        if not changed:
+            raise Failure(problem(errors.NO_SUCH_APK))
+        versions.mark_dirty(conn, store.id, [package])
+    return changed
+
+
+def find_download(svc: Services, store_id: int, file_name: str, folder: str) -> tuple[int, str] | None:
+    """(apk id, blob key) of a listed-or-published file of the store."""
+    column = apks.c.file_name if folder == "apk" else apks.c.icon_name
+    with svc.db.read() as conn:
+        row = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.icon_sha256).where(
+            apks.c.store_id == store_id, column == file_name, apks.c.removed_at.is_(None))).first()
+    if row is None:
+        return None
+    if folder == "apk":
+        return row.id, apk_blob_key(row.sha256)
+    return (row.id, icon_blob_key(row.icon_sha256)) if row.icon_sha256 else None

@@ -1,0 +1,191 @@
+"""Stores: creation, settings, privacy, avatar. Only the owner changes a store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from apkdepot import errors
+from apkdepot.accounts.passwords import sha1_hex
+from apkdepot.db.schema import stores
+from apkdepot.db.time import as_utc, utcnow
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.index import versions
+from apkdepot.services import Services
+
+STORE_NAME_RE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
+STORE_NAME_MAX = 50
+THEMES = ("default", "light", "dark", "blue", "green", "red", "orange", "pink", "purple", "black")
+DESCRIPTION_MAX = 4000
+AVATAR_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Store:
+    id: int
+    owner_id: int
+    name: str
+    description: str
+    theme: str
+    avatar_key: str | None
+    private: bool
+    basic_user: str | None
+    basic_pass_hash: str | None
+    current_version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Store":
+        return cls(row.id, row.owner_id, row.name, row.description, row.theme, row.avatar_key, bool(row.private),
+                   row.basic_user, row.basic_pass_hash, row.current_version, as_utc(row.created_at),
+                   as_utc(row.updated_at))
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "description": self.description, "theme": self.theme,
+                "private": self.private, "basic_user": self.basic_user, "has_avatar": self.avatar_key is not None,
+                "index_version": self.current_version, "created_at": self.created_at.isoformat()}
+
+
+def normalise_name(name: Any) -> str | None:
+    """Store names are case-insensitive: kept lower-case. None when not valid."""
+    if not isinstance(name, str):
+        return None
+    name = name.strip().lower()
+    if not name or len(name) > STORE_NAME_MAX or not STORE_NAME_RE.match(name):
+        return None
+    return name
+
+
+def get_store(svc: Services, name: str) -> Store | None:
+    name = (name or "").lower()
+    if len(name) > STORE_NAME_MAX:
+        return None
+    with svc.db.read() as conn:
+        row = conn.execute(sa.select(stores).where(stores.c.name == name)).first()
+    return Store.from_row(row) if row else None
+
+
+def list_stores(svc: Services, owner_id: int) -> list[Store]:
+    with svc.db.read() as conn:
+        rows = conn.execute(sa.select(stores).where(stores.c.owner_id == owner_id).order_by(stores.c.id)).all()
+    return [Store.from_row(r) for r in rows]
+
+
+def owned_store(svc: Services, developer_id: int, name: Any) -> Store:
+    """The named store if the developer owns it: IARG-1 when there is no such
+    store, REPO-1 when it is someone else's."""
+    store = get_store(svc, name) if isinstance(name, str) else None
+    if store is None:
+        raise Failure(problem(errors.INVALID_REPO, "name", repo=str(name)[:60]))
+    if store.owner_id != developer_id:
+        raise Failure(problem(errors.NOT_YOUR_STORE, "name", repo=store.name))
+    return store
+
+
+def _settings_problems(form: Mapping[str, Any], creating: bool, current: Store | None) -> tuple[dict[str, Any], list[Problem]]:
+    values: dict[str, Any] = {}
+    found: list[Problem] = []
+    if "description" in form:
+        description = form["description"]
+        if not isinstance(description, str) or len(description) > DESCRIPTION_MAX:
+            found.append(problem(errors.STORE_FIELD_INVALID, "description", name="description"))
+        else:
+            values["description"] = description.strip()
+    if "theme" in form:
+        theme = form["theme"]
+        if theme not in THEMES:
+            found.append(problem(errors.STORE_FIELD_INVALID, "theme", name="theme"))
+        else:
+            values["theme"] = theme
+    private = current.private if current else False
+    if "private" in form:
+        if not isinstance(form["private"], bool):
+            found.append(problem(errors.STORE_FIELD_INVALID, "private", name="private"))
+        else:
+            private = values["private"] = form["private"]
+    user = form.get("basic_user")
+    password = form.get("basic_password")
+    if user is not None or password is not None:
+        if (not isinstance(user, str) or not user.strip() or len(user) > 100 or ":" in user
+                or not isinstance(password, str) or not 8 <= len(password) <= 256):
+            found.append(problem(errors.STORE_CREDENTIALS_NEEDED, "basic_password"))
+        else:
+            values["basic_user"] = user.strip()
+            values["basic_password"] = password
+    has_credentials = "basic_user" in values or (current is not None and current.basic_user is not None)
+    if private and not has_credentials:
+        found.append(problem(errors.STORE_CREDENTIALS_NEEDED, "basic_password"))
+    return values, found
+
+
+def create_store(svc: Services, owner_id: int, form: Mapping[str, Any]) -> Store:
+    name = normalise_name(form.get("name"))
+    found: list[Problem] = [] if name else [problem(errors.STORE_NAME_INVALID, "name")]
+    values, more = _settings_problems(form, True, None)
+    found += more
+    if found:
+        raise Failure(found)
+    password = values.pop("basic_password", None)
+    if password is not None:
+        values["basic_pass_hash"] = svc.passwords.hash_password(password)
+    now = utcnow()
+    try:
+        with svc.db.write() as conn:
+            if conn.execute(sa.select(stores.c.id).where(stores.c.name == name)).first():
+                raise Failure(problem(errors.STORE_NAME_TAKEN, "name"))
+            store_id = conn.execute(stores.insert().values(owner_id=owner_id, name=name, created_at=now,
+                                                           updated_at=now, **values).returning(stores.c.id)).scalar_one()
+            versions.create_first_version(conn, svc, store_id, name)
+    except sa.exc.IntegrityError:
+        raise Failure(problem(errors.STORE_NAME_TAKEN, "name")) from None
+    store = get_store(svc, name)
+    assert store is not None
+    return store
+
+
+def update_store(svc: Services, store: Store, form: Mapping[str, Any]) -> Store:
+    values, found = _settings_problems(form, False, store)
+    if found:
+        raise Failure(found)
+    password = values.pop("basic_password", None)
+    if password is not None:
+        values["basic_pass_hash"] = svc.passwords.hash_password(password)
+    with svc.db.write() as conn:
+        conn.execute(stores.update().where(stores.c.id == store.id).values(updated_at=utcnow(), **values))
+        versions.bump_clock(conn)
+    updated = get_store(svc, store.name)
+    assert updated is not None
+    return updated
+
+
+def set_avatar(svc: Services, store: Store, data: bytes) -> Store:
+    is_png = data.startswith(b"\x89PNG\r\n\x1a\n")
+    is_jpeg = data.startswith(b"\xff\xd8\xff")
+    if not (is_png or is_jpeg) or len(data) > AVATAR_MAX_BYTES:
+        raise Failure(problem(errors.AVATAR_INVALID, "avatar"))
+    import hashlib
+
+    key = f"avatars/{hashlib.sha256(data).hexdigest()}.{'png' if is_png else 'jpg'}"
+    svc.blobs.put_bytes(key, data)
+    with svc.db.write() as conn:
+        conn.execute(stores.update().where(stores.c.id == store.id).values(avatar_key=key, updated_at=utcnow()))
+        versions.bump_clock(conn)
+    updated = get_store(svc, store.name)
+    assert updated is not None
+    return updated
+
+
+def check_basic_credentials(svc: Services, store: Store, user: str, password: str) -> bool:
+    return check_store_passhash(svc, store, user, sha1_hex(password))
+
+
+def check_store_passhash(svc: Services, store: Store, user: str, passhash: str) -> bool:
+    """v7 clients send store_pass_sha1: the same stored hash checks both forms."""
+    if not store.basic_user or not store.basic_pass_hash or user != store.basic_user:
+        return False
+    return svc.passwords.verify_passhash(store.basic_pass_hash, passhash)

@@ -1,0 +1,135 @@
+"""Per-process view of every store's current index: version, MD5, every MD5
+the store ever served, and the full bytes (plain and gzip) built once.
+
+Refreshing costs one read of the catalog clock; only when it moved are the
+store rows read again, and only new versions' MD5s are added. Readers never
+wait for a refresh in progress: they see the previous, consistent snapshot."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from apkdepot.db.schema import index_versions, stores
+from apkdepot.db.time import as_utc
+from apkdepot.index import versions
+from apkdepot.services import Services
+
+
+@dataclass
+class CachedStore:
+    id: int
+    name: str
+    owner_id: int
+    private: bool
+    basic_user: str | None
+    basic_pass_hash: str | None
+    description: str
+    theme: str
+    avatar_key: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    md5: str
+    size: int
+    appscount: int
+    md5s: dict[str, int] = field(default_factory=dict)
+    _full: bytes | None = None
+    _gzip: bytes | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def full(self, svc: Services) -> bytes:
+        if self._full is None:
+            with self._lock:
+                if self._full is None:
+                    self._full = svc.blobs.get_bytes(versions.index_key(self.id, self.version))
+        return self._full
+
+    def gzipped(self, svc: Services) -> bytes:
+        if self._gzip is None:
+            body = self.full(svc)
+            with self._lock:
+                if self._gzip is None:
+                    self._gzip = gzip.compress(body, 6, mtime=0)
+        return self._gzip
+
+
+class LruCache:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+class IndexCache:
+    def __init__(self, svc: Services, probe_interval: float = 0.2) -> None:
+        self.svc = svc
+        self.probe_interval = probe_interval
+        self._by_name: dict[str, CachedStore] = {}
+        self._clock = -1
+        self._probed_at = 0.0
+        self._refresh_lock = threading.Lock()
+        # Deltas and change counts between a known old version and the current one.
+        self.deltas = LruCache(4096)
+
+    def get(self, name: str) -> CachedStore | None:
+        if time.monotonic() - self._probed_at > self.probe_interval:
+            self.refresh()
+        return self._by_name.get(name.lower())
+
+    def refresh(self, force: bool = False) -> None:
+        if not self._refresh_lock.acquire(blocking=force):
+            return  # another thread is refreshing; keep serving the snapshot
+        try:
+            with self.svc.db.read() as conn:
+                clock = versions.read_clock(conn)
+                if clock != self._clock or force:
+                    self._by_name = self._load(conn)
+                    self._clock = clock
+            self._probed_at = time.monotonic()
+        finally:
+            self._refresh_lock.release()
+
+    def _load(self, conn: sa.Connection) -> dict[str, CachedStore]:
+        rows = conn.execute(
+            sa.select(stores, index_versions.c.md5, index_versions.c.size, index_versions.c.appscount)
+            .select_from(stores.join(index_versions, sa.and_(index_versions.c.store_id == stores.c.id,
+                                                             index_versions.c.version == stores.c.current_version)))
+        ).all()
+        fresh: dict[str, CachedStore] = {}
+        for r in rows:
+            old = self._by_name.get(r.name)
+            if old is not None and old.id == r.id and old.version == r.current_version:
+                md5s, full, gz = old.md5s, old._full, old._gzip
+            else:
+                md5s, full, gz = dict(old.md5s) if old is not None and old.id == r.id else {}, None, None
+                known_max = max(md5s.values(), default=0)
+                for md5, version in conn.execute(sa.select(index_versions.c.md5, index_versions.c.version).where(
+                        index_versions.c.store_id == r.id, index_versions.c.version > known_max)):
+                    md5s[md5] = version
+            fresh[r.name] = CachedStore(
+                id=r.id, name=r.name, owner_id=r.owner_id, private=bool(r.private), basic_user=r.basic_user,
+                basic_pass_hash=r.basic_pass_hash, description=r.description, theme=r.theme,
+                avatar_key=r.avatar_key, created_at=as_utc(r.created_at), updated_at=as_utc(r.updated_at),
+                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s,
+                _full=full, _gzip=gz)
+        return fresh

@@ -1,0 +1,224 @@
+"""Immutable, numbered index versions per store.
+
+Publishing and removing only mark packages as pending (``mark_dirty``). The
+builder (``build_pending``) turns everything pending into ONE new version:
+it moves the membership intervals, renders the full info.xml from the stored
+entry fragments, records its MD5 and keeps its bytes in blob storage. So a
+burst of publishes becomes one version, and every version's bytes and MD5 are
+fixed once written.
+
+Deltas from any version ever served come from the intervals: the entries open
+now that were not open at V, and those open at V that are not open now. Both
+queries touch only the intervals that changed after V."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Iterable
+
+import sqlalchemy as sa
+
+from apkdepot.db.schema import apks, catalog_clock, index_entries, index_pending, index_versions, stores
+from apkdepot.db.time import as_utc, utcnow
+from apkdepot.index import infoxml
+from apkdepot.services import Services
+
+log = logging.getLogger("apkdepot.index")
+
+
+def index_key(store_id: int, version: int) -> str:
+    return f"indexes/{store_id}/{version}.xml"
+
+
+def bump_clock(conn: sa.Connection) -> None:
+    if conn.execute(catalog_clock.update().where(catalog_clock.c.id == 1)
+                    .values(seq=catalog_clock.c.seq + 1)).rowcount == 0:
+        conn.execute(catalog_clock.insert().values(id=1, seq=1))
+
+
+def read_clock(conn: sa.Connection) -> int:
+    return conn.execute(sa.select(catalog_clock.c.seq).where(catalog_clock.c.id == 1)).scalar() or 0
+
+
+def _upsert_pending(conn: sa.Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(index_pending).on_conflict_do_nothing()
+
+
+def mark_dirty(conn: sa.Connection, store_id: int, packages: Iterable[str]) -> None:
+    rows = [{"store_id": store_id, "package": p} for p in set(packages)]
+    if not rows:
+        return
+    conn.execute(_upsert_pending(conn), rows)
+    conn.execute(stores.update().where(stores.c.id == store_id, stores.c.dirty_since.is_(None))
+                 .values(dirty_since=utcnow()))
+
+
+def _lock_store(conn: sa.Connection, store_id: int):
+    query = sa.select(stores.c.id, stores.c.name, stores.c.current_version, stores.c.dirty_since).where(stores.c.id == store_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def _desired_entry(conn: sa.Connection, store_id: int, package: str):
+    """The newest version of the package that is not removed, if any."""
+    return conn.execute(
+        sa.select(apks.c.id).where(apks.c.store_id == store_id, apks.c.package == package, apks.c.removed_at.is_(None))
+        .order_by(apks.c.version_code.desc()).limit(1)).scalar()
+
+
+@dataclass(frozen=True)
+class BuiltVersion:
+    store_id: int
+    version: int
+    md5: str
+    size: int
+    appscount: int
+
+
+def _render_full(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> tuple[bytes, int]:
+    rows = conn.execute(
+        sa.select(apks.c.xml_head, apks.c.downloads, apks.c.xml_tail, apks.c.category)
+        .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
+        .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
+        .order_by(index_entries.c.package)).all()
+    header = infoxml.Header(store_name, svc.settings.base_url, len(rows), version)
+    body = infoxml.document(header, (r.category for r in rows if r.category),
+                            (infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail) for r in rows))
+    return body, len(rows)
+
+
+def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
+    body, appscount = _render_full(conn, svc, store_id, store_name, version)
+    md5 = hashlib.md5(body).hexdigest()
+    svc.blobs.put_bytes(index_key(store_id, version), body)
+    conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=md5, size=len(body),
+                                                appscount=appscount, created_at=utcnow()))
+    conn.execute(stores.update().where(stores.c.id == store_id).values(current_version=version, dirty_since=None))
+    bump_clock(conn)
+    return BuiltVersion(store_id, version, md5, len(body), appscount)
+
+
+def create_first_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str) -> BuiltVersion:
+    """A new store starts with version 1, an empty index, so clients always have a hash."""
+    return _write_version(conn, svc, store_id, store_name, 1)
+
+
+def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
+    """Folds every pending change of the store into one new version (or none,
+    when the changes cancelled out)."""
+    with svc.db.write() as conn:
+        store = _lock_store(conn, store_id)
+        if store is None or store.dirty_since is None:
+            return None
+        packages = conn.execute(sa.select(index_pending.c.package).where(index_pending.c.store_id == store_id)).scalars().all()
+        new_version = store.current_version + 1
+        changed = False
+        for package in packages:
+            desired = _desired_entry(conn, store_id, package)
+            current = conn.execute(sa.select(index_entries.c.id, index_entries.c.apk_id).where(
+                index_entries.c.store_id == store_id, index_entries.c.package == package,
+                index_entries.c.to_version.is_(None))).first()
+            if (current.apk_id if current else None) == desired:
+                continue
+            changed = True
+            if current is not None:
+                conn.execute(index_entries.update().where(index_entries.c.id == current.id).values(to_version=new_version))
+            if desired is not None:
+                conn.execute(index_entries.insert().values(store_id=store_id, apk_id=desired, package=package,
+                                                           from_version=new_version))
+        conn.execute(index_pending.delete().where(index_pending.c.store_id == store_id))
+        if not changed:
+            conn.execute(stores.update().where(stores.c.id == store_id).values(dirty_since=None))
+            return None
+        built = _write_version(conn, svc, store_id, store.name, new_version)
+    _drop_old_bytes(svc, store_id, new_version)
+    log.info("index built", extra={"store_id": store_id, "version": new_version, "apps": built.appscount})
+    return built
+
+
+def _drop_old_bytes(svc: Services, store_id: int, current: int) -> None:
+    stale = current - svc.settings.index_keep_bytes
+    if stale >= 1:
+        svc.blobs.delete(index_key(store_id, stale))
+
+
+def build_due(svc: Services, coalesce_ms: int | None = None) -> list[BuiltVersion]:
+    """Builds every store whose oldest pending change has waited the coalescing window."""
+    window = svc.settings.index_coalesce_ms if coalesce_ms is None else coalesce_ms
+    cutoff = utcnow() - timedelta(milliseconds=window)
+    with svc.db.read() as conn:
+        due = conn.execute(sa.select(stores.c.id, stores.c.dirty_since).where(stores.c.dirty_since.is_not(None))).all()
+    built = []
+    for row in due:
+        if as_utc(row.dirty_since) <= cutoff:
+            result = build_pending(svc, row.id)
+            if result:
+                built.append(result)
+    return built
+
+
+# --- reading versions -----------------------------------------------------------
+
+def version_for_md5(conn: sa.Connection, store_id: int, md5: str) -> int | None:
+    return conn.execute(sa.select(index_versions.c.version).where(
+        index_versions.c.store_id == store_id, index_versions.c.md5 == md5)).scalar()
+
+
+@dataclass(frozen=True)
+class Delta:
+    added_apk_ids: frozenset[int]
+    removed_apk_ids: frozenset[int]
+
+
+def delta_since(conn: sa.Connection, store_id: int, version: int) -> Delta:
+    added = set(conn.execute(sa.select(index_entries.c.apk_id).where(
+        index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None),
+        index_entries.c.from_version > version)).scalars())
+    removed = set(conn.execute(sa.select(index_entries.c.apk_id).where(
+        index_entries.c.store_id == store_id, index_entries.c.to_version.is_not(None),
+        index_entries.c.to_version > version, index_entries.c.from_version <= version)).scalars())
+    # An entry that left after V and came back is in both: present then and now.
+    return Delta(frozenset(added - removed), frozenset(removed - added))
+
+
+def delta_xml(conn: sa.Connection, svc: Services, store_name: str, store_id: int, since: int,
+              current_version: int, current_md5: str, appscount: int) -> bytes:
+    delta = delta_since(conn, store_id, since)
+    added = []
+    for chunk in _chunks(sorted(delta.added_apk_ids)):
+        added += conn.execute(sa.select(apks.c.package, apks.c.xml_head, apks.c.downloads, apks.c.xml_tail,
+                                        apks.c.category).where(apks.c.id.in_(chunk))).all()
+    removed = []
+    for chunk in _chunks(sorted(delta.removed_apk_ids)):
+        removed += conn.execute(sa.select(apks.c.package, apks.c.version_code).where(apks.c.id.in_(chunk))).all()
+    added.sort(key=lambda r: r.package)
+    removed.sort(key=lambda r: r.package)
+    entries = [infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail) for r in added]
+    entries += [infoxml.deleted_xml(r.package, r.version_code) for r in removed]
+    categories = [r.category for r in added if r.category]
+    header = infoxml.Header(store_name, svc.settings.base_url, appscount, current_version, delta=current_md5)
+    return infoxml.document(header, categories, entries)
+
+
+def _chunks(items: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def present_apk_ids(conn: sa.Connection, store_id: int, version: int | None = None) -> set[int]:
+    """The APKs listed in a version (the current one when version is None)."""
+    query = sa.select(index_entries.c.apk_id).where(index_entries.c.store_id == store_id)
+    if version is None:
+        query = query.where(index_entries.c.to_version.is_(None))
+    else:
+        query = query.where(index_entries.c.from_version <= version,
+                            sa.or_(index_entries.c.to_version.is_(None), index_entries.c.to_version > version))
+    return set(conn.execute(query).scalars())
