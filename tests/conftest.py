@@ -99,7 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     values = dict(data_dir=tmp_path / "data", database_url=database_url, password_memory_kib=1024,
-                  public_url="http://testserver.local", log_json=True)
+                  public_url="http://testserver.local", log_json=True, background=False)
     values.update(overrides)
     return Settings(**values)
 
@@ -127,7 +127,9 @@ def client(svc: Services):
 
     from apkdepot.app import create_app
 
-    with TestClient(create_app(services=svc), base_url="http://testserver.local") as test_client:
+    app = create_app(services=svc)
+    with TestClient(app, base_url="http://testserver.local") as test_client:
+        test_client.litestar = app.app  # behind the observability middleware
         yield test_client
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from apkdepot.accounts import services as accounts
@@ -40,3 +41,45 @@ def link_token(mail_body: str, path: str) -> str:
     match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_\-]+)", mail_body)
     assert match, f"no {path} link in mail:\n{mail_body}"
     return match.group(1)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "apks"
+
+
+def fixture(name: str) -> Path:
+    return FIXTURES / name
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def state(client):
+    """The Litestar app's state behind the observability middleware."""
+    return client.litestar.state
+
+
+def flush(client) -> None:
+    """What the maintenance thread does, now: build pending index versions
+    (no coalescing wait), write download counts, refresh the cache."""
+    state(client).maintenance.run_once(coalesce_ms=0)
+
+
+def create_store(client, token: str, name: str = "shop", **fields) -> dict:
+    response = client.post("/api/stores", json={"name": name, **fields}, headers=auth(token))
+    assert response.status_code == 201, response.text
+    return response.json()["store"]
+
+
+def upload(client, token: str, store: str, name: str, **data):
+    with fixture(name).open("rb") as fh:
+        return client.post(f"/api/stores/{store}/apks", files={"apk": (name, fh, "application/octet-stream")},
+                           data=data, headers=auth(token))
+
+
+def index_entries_of(xml_bytes: bytes) -> dict[str, int]:
+    """{apkid: vercode} of a full info.xml."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml_bytes)
+    return {p.findtext("apkid"): int(p.findtext("vercode")) for p in root.findall("package")}

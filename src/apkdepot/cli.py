@@ -115,6 +115,126 @@ def cmd_developer_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store_create(args: argparse.Namespace) -> int:
+    from apkdepot.accounts import services as accounts
+    from apkdepot.catalog import stores
+
+    svc = _services(args)
+    try:
+        developer = accounts.developer_by_email(svc, args.owner)
+        if developer is None:
+            print(f"no developer with address {args.owner}", file=sys.stderr)
+            return 1
+        form = {"name": args.name, "description": args.description or ""}
+        if args.private:
+            form.update(private=True, basic_user=args.basic_user, basic_password=args.basic_password)
+        store = stores.create_store(svc, developer.id, form)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(f"store {store.name} created (index version {store.current_version})")
+    return 0
+
+
+class _Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(total, 1), 0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        width = 30
+        filled = int(width * self.done / self.total)
+        percent = 100 * self.done // self.total
+        print(f"\r{self.label[:30]:30} [{'#' * filled}{'.' * (width - filled)}] {percent:3d}%", end="",
+              file=sys.stderr, flush=True)
+
+    def finish(self, outcome: str) -> None:
+        print(f"  {outcome}", file=sys.stderr, flush=True)
+
+
+def _publish_remote(args: argparse.Namespace, files: list[Path]) -> int:
+    import httpx
+
+    token = args.token or os.environ.get("APKDEPOT_TOKEN")
+    if not token:
+        print("give --token or set APKDEPOT_TOKEN", file=sys.stderr)
+        return 2
+    failures = 0
+    with httpx.Client(base_url=args.server, timeout=httpx.Timeout(600, connect=10)) as client:
+        for path in files:
+            progress = _Progress(path.name, path.stat().st_size)
+
+            def chunks(p: Path = path, bar: _Progress = progress):
+                with p.open("rb") as fh:
+                    while chunk := fh.read(256 * 1024):
+                        bar.advance(len(chunk))
+                        yield chunk
+
+            boundary = "apkdepot-" + os.urandom(8).hex()
+            head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"apk\"; filename=\"{path.name}\"\r\n"
+                    "Content-Type: application/vnd.android.package-archive\r\n\r\n").encode()
+            tail = f"\r\n--{boundary}--\r\n".encode()
+
+            def body(h=head, t=tail, c=chunks):
+                yield h
+                yield from c()
+                yield t
+
+            response = client.post(f"/api/stores/{args.store}/apks", content=body(),
+                                   headers={"Authorization": f"Bearer {token}",
+                                            "Content-Type": f"multipart/form-data; boundary={boundary}",
+                                            "Content-Length": str(len(head) + path.stat().st_size + len(tail))})
+            result = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+            if result.get("status") == "OK":
+                apk = result["apk"]
+                progress.finish(f"published {apk['package']} {apk['version_name']} ({apk['version_code']})")
+            else:
+                failures += 1
+                progress.finish("; ".join(f"{e['code']}: {e['msg']}" for e in result.get("errors", []))
+                                or f"HTTP {response.status_code}")
+    return 1 if failures else 0
+
+
+def _publish_local(args: argparse.Namespace, files: list[Path]) -> int:
+    from apkdepot.accounts import services as accounts
+    from apkdepot.catalog import publishing, stores
+    from apkdepot.index import versions
+
+    svc = _services(args)
+    failures = 0
+    try:
+        store = stores.get_store(svc, args.store)
+        if store is None:
+            print(f"no store {args.store}", file=sys.stderr)
+            return 1
+        for path in files:
+            progress = _Progress(path.name, 1)
+            try:
+                published = publishing.publish_file(svc, store.owner_id, store.name, path, {})
+                progress.advance(1)
+                progress.finish(f"published {published.apk.package} {published.apk.version_name} "
+                                f"({published.apk.version_code})")
+            except Failure as failure:
+                failures += 1
+                progress.finish("; ".join(f"{p.code}: {p.message('en')}" for p in failure.problems))
+        versions.build_pending(svc, store.id)
+    finally:
+        svc.close()
+    return 1 if failures else 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    files = [Path(f) for f in args.files]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        print(f"no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    return _publish_remote(args, files) if args.server else _publish_local(args, files)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apkdepot", description="ApkDepot app store server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +271,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--regenerate", action="store_true", help="replace the token; the old one fails at once")
     p.set_defaults(func=cmd_developer_token)
+
+    store = sub.add_parser("store", help="manage stores").add_subparsers(dest="action", required=True)
+    p = with_data(store.add_parser("create", help="create a store for a developer"))
+    p.add_argument("name")
+    p.add_argument("--owner", required=True, help="the owner's e-mail address")
+    p.add_argument("--description")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--basic-user")
+    p.add_argument("--basic-password")
+    p.set_defaults(func=cmd_store_create)
+
+    p = with_data(sub.add_parser("publish", help="publish APKs into a store, with a progress bar"))
+    p.add_argument("--store", required=True)
+    p.add_argument("--server", help="upload to this running server (e.g. http://127.0.0.1:8000) instead of "
+                                    "writing to the local data directory")
+    p.add_argument("--token", help="dev token for --server (default: $APKDEPOT_TOKEN)")
+    p.add_argument("files", nargs="+", metavar="FILE.apk")
+    p.set_defaults(func=cmd_publish)
     return parser
 
 

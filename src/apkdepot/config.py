@@ -50,6 +50,7 @@ class Settings:
     s3_secret_key: str = ""
     # Uploads and their inspection.
     max_apk_bytes: int = 256 * 1024 * 1024
+    max_inflated_bytes: int = 1024 * 1024 * 1024  # all entries of one APK, uncompressed
     inspect_memory_bytes: int = 2 * 1024 * 1024 * 1024
     inspect_cpu_seconds: int = 60
     inspect_wall_seconds: int = 120

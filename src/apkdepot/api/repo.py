@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Iterator
 
+from litestar.params import FromPath
 from litestar import Request, Response, route
 from litestar.response import Stream
 
@@ -98,7 +99,7 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
 
 @route("/repo/{store_name:str}/info.xml", http_method=["GET", "HEAD"], summary="The store index (info.xml), full or delta",
        tags=["repository"])
-async def info_xml(request: Request, store_name: str) -> Response:
+async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
@@ -181,7 +182,7 @@ def _file_response(request: Request, svc: Services, key: str, media_type: str, e
     return Stream(chunks, status_code=status, media_type=media_type, headers=headers)
 
 
-async def _serve_store_file(request: Request, store_name: str, file_name: str, folder: str) -> Response:
+async def _serve_store_file(request: Request, store_name: FromPath[str], file_name: FromPath[str], folder: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
@@ -199,18 +200,18 @@ async def _serve_store_file(request: Request, store_name: str, file_name: str, f
 
 @route("/repo/{store_name:str}/apk/{file_name:str}", http_method=["GET", "HEAD"], summary="Download an APK (Range supported)",
        tags=["repository"])
-async def apk_file(request: Request, store_name: str, file_name: str) -> Response:
+async def apk_file(request: Request, store_name: FromPath[str], file_name: FromPath[str]) -> Response:
     return await _serve_store_file(request, store_name, file_name, "apk")
 
 
 @route("/repo/{store_name:str}/icons/{file_name:str}", http_method=["GET", "HEAD"], summary="An app icon",
        tags=["repository"])
-async def icon_file(request: Request, store_name: str, file_name: str) -> Response:
+async def icon_file(request: Request, store_name: FromPath[str], file_name: FromPath[str]) -> Response:
     return await _serve_store_file(request, store_name, file_name, "icons")
 
 
 @route("/repo/{store_name:str}/avatar", http_method=["GET", "HEAD"], summary="The store's avatar image", tags=["repository"])
-async def avatar_file(request: Request, store_name: str) -> Response:
+async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or not store.avatar_key:
         return _xml_error(404, errors.NOT_FOUND)

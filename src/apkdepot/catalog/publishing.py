@@ -109,7 +109,8 @@ def sandbox_limits(svc: Services) -> SandboxLimits:
     s = svc.settings
     return SandboxLimits(memory_bytes=s.inspect_memory_bytes, cpu_seconds=s.inspect_cpu_seconds,
                          wall_seconds=s.inspect_wall_seconds,
-                         zip=ZipLimits(max_total_bytes=max(ZipLimits.max_total_bytes, 4 * s.max_apk_bytes)))
+                         zip=ZipLimits(max_total_bytes=s.max_inflated_bytes,
+                                       max_entry_bytes=min(ZipLimits.max_entry_bytes, s.max_inflated_bytes)))
 
 
 def check_meta(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:

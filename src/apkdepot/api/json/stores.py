@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar.params import FromPath
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 
 from apkdepot import errors
@@ -65,13 +66,13 @@ class StoresController(Controller):
         return ok({"stores": [s.public() for s in found]})
 
     @get("/{name:str}", summary="One of the developer's stores")
-    async def get_one(self, request: Request, name: str) -> Response:
+    async def get_one(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         store = await run(stores.owned_store, services(request), developer.id, name)
         return ok({"store": store.public()})
 
     @patch("/{name:str}", summary="Change a store's description, theme, privacy or credentials")
-    async def update(self, request: Request, name: str) -> Response:
+    async def update(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         body = await read_json_object(request)
         svc = services(request)
@@ -80,7 +81,7 @@ class StoresController(Controller):
         return ok({"store": store.public()})
 
     @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
-    async def avatar(self, request: Request, name: str) -> Response:
+    async def avatar(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
@@ -89,7 +90,7 @@ class StoresController(Controller):
         return ok({"store": store.public()})
 
     @post("/{name:str}/apks", status_code=201, summary="Publish an APK (multipart 'apk', or JSON apk_md5sum)")
-    async def publish(self, request: Request, name: str) -> Response:
+    async def publish(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         published = await _publish_upload(request, developer.id, name)
         svc = services(request)
@@ -97,7 +98,7 @@ class StoresController(Controller):
                   201 if published.created else 200)
 
     @get("/{name:str}/apks", summary="Every published version in the store")
-    async def list_apks(self, request: Request, name: str) -> Response:
+    async def list_apks(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
@@ -106,7 +107,7 @@ class StoresController(Controller):
         return ok({"apks": [a.public(base, store.name) for a in found]})
 
     @delete("/{name:str}/apks/{package:str}/{version_code:int}", status_code=200, summary="Remove one version")
-    async def remove_version(self, request: Request, name: str, package: str, version_code: int) -> Response:
+    async def remove_version(self, request: Request, name: FromPath[str], package: FromPath[str], version_code: FromPath[int]) -> Response:
         developer = await current_developer(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
@@ -114,7 +115,7 @@ class StoresController(Controller):
         return ok()
 
     @delete("/{name:str}/apps/{package:str}", status_code=200, summary="Remove an app (every version) from the store")
-    async def remove_app(self, request: Request, name: str, package: str) -> Response:
+    async def remove_app(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
         developer = await current_developer(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)

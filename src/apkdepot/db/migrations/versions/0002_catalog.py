@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), server_default='', nullable=False),
     sa.Column('theme', sa.String(length=32), server_default='default', nullable=False),
     sa.Column('avatar_key', sa.String(length=120), nullable=True),
-    sa.Column('private', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('private', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('basic_user', sa.String(length=100), nullable=True),
     sa.Column('basic_pass_hash', sa.String(length=200), nullable=True),
     sa.Column('current_version', sa.Integer(), server_default='0', nullable=False),
