@@ -235,6 +235,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _publish_remote(args, files) if args.server else _publish_local(args, files)
 
 
+def cmd_gc(args: argparse.Namespace) -> int:
+    from apkdepot.catalog.gc import collect_garbage
+
+    svc = _services(args)
+    try:
+        collected = collect_garbage(svc, args.older_than)
+    finally:
+        svc.close()
+    print(f"removed {collected.blobs} orphaned blobs and {collected.temp_files} temporary files")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apkdepot", description="ApkDepot app store server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="dev token for --server (default: $APKDEPOT_TOKEN)")
     p.add_argument("files", nargs="+", metavar="FILE.apk")
     p.set_defaults(func=cmd_publish)
+
+    p = with_data(sub.add_parser("gc", help="remove blobs and temporary files a crash left behind"))
+    p.add_argument("--older-than", type=float, default=3600, metavar="SECONDS",
+                   help="only touch files at least this old (default: 3600)")
+    p.set_defaults(func=cmd_gc)
     return parser
 
 

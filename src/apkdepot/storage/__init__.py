@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 
@@ -25,6 +24,8 @@ class BlobStorage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str) -> Iterator[str]: ...
+    def keys_older_than(self, prefix: str, seconds: float) -> Iterator[str]:
+        """Keys last written more than ``seconds`` ago (temporary files included)."""
 
 
 def _check_key(key: str) -> str:
@@ -101,6 +102,18 @@ class LocalBlobStorage:
                 yield path.relative_to(self.root).as_posix()
 
 
+    def keys_older_than(self, prefix: str, seconds: float) -> Iterator[str]:
+        import time
+
+        cutoff = time.time() - seconds
+        base = self.root / prefix if prefix else self.root
+        if not base.exists():
+            return
+        for path in base.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                yield path.relative_to(self.root).as_posix()
+
+
 class S3BlobStorage:
     """S3 or any S3-compatible service (``APKDEPOT_S3_*``)."""
 
@@ -151,5 +164,14 @@ class S3BlobStorage:
                 yield item["Key"][len(self.prefix):]
 
 
-def temp_key() -> str:
-    return f"tmp/{uuid.uuid4().hex}"
+    def keys_older_than(self, prefix: str, seconds: float) -> Iterator[str]:
+        import datetime
+
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for item in page.get("Contents", []):
+                if item["LastModified"] < cutoff:
+                    yield item["Key"][len(self.prefix):]
+
+

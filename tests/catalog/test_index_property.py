@@ -1,0 +1,111 @@
+"""For ANY index version a store ever served, the delta to the current one is
+exact: applying it to that version's entries gives the current entries, and
+the added/removed counts are the set differences. Driven by random histories."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from xml.etree import ElementTree
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apkdepot.apk.info import ApkInfo
+from apkdepot.catalog import publishing, stores
+from apkdepot.errors import Failure
+from apkdepot.index import versions
+from tests.conftest import BACKENDS
+from tests.helpers import make_developer
+
+PACKAGES = [f"org.example.p{i}" for i in range(4)]
+SIGNER = "ab" * 32
+
+operation = st.one_of(
+    st.tuples(st.just("publish"), st.sampled_from(PACKAGES), st.integers(1, 4)),
+    st.tuples(st.just("remove_version"), st.sampled_from(PACKAGES), st.integers(1, 4)),
+    st.tuples(st.just("remove_app"), st.sampled_from(PACKAGES), st.just(0)),
+    st.tuples(st.just("build"), st.just(""), st.just(0)),
+)
+
+_names = itertools.count()
+
+
+def synthetic(package: str, version_code: int) -> ApkInfo:
+    digest = hashlib.sha256(f"{package}:{version_code}".encode()).hexdigest()
+    return ApkInfo(package=package, version_code=version_code, version_name=f"{version_code}.0", label=package,
+                   min_sdk=21, target_sdk=30, permissions=(), abis=(), signer_sha1="cd" * 20,
+                   signer_sha256=SIGNER, signing_schemes=("v2",), icon_png=None, md5=digest[:32], sha256=digest,
+                   size=1000 + version_code)
+
+
+def entries(xml: bytes) -> tuple[set[tuple[str, int]], set[tuple[str, int]], str | None]:
+    root = ElementTree.fromstring(xml)
+    present, deleted = set(), set()
+    for p in root.findall("package"):
+        pair = (p.findtext("apkid"), int(p.findtext("vercode")))
+        (deleted if p.find("del") is not None else present).add(pair)
+    return present, deleted, root.findtext("repository/delta")
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=st.lists(operation, min_size=1, max_size=25))
+def test_delta_from_every_served_version(client, svc, tmp_path, history):
+    owner = getattr(svc, "_property_owner", None)
+    if owner is None:
+        owner = svc._property_owner = make_developer(svc, "prop@example.com")[0]
+    store = stores.create_store(svc, owner.id, {"name": f"prop-{next(_names)}"})
+    source = tmp_path / "blob.apk"
+    source.write_bytes(b"synthetic")
+
+    model: dict[str, set[int]] = {}  # published, not removed
+    served: list[tuple[int, str, set[tuple[str, int]]]] = []
+
+    def expected() -> set[tuple[str, int]]:
+        return {(p, max(vs)) for p, vs in model.items() if vs}
+
+    def build() -> None:
+        built = versions.build_pending(svc, store.id)
+        if built is not None:
+            body = svc.blobs.get_bytes(versions.index_key(store.id, built.version))
+            assert hashlib.md5(body).hexdigest() == built.md5
+            present, _, _ = entries(body)
+            assert present == expected()
+            served.append((built.version, built.md5, present))
+
+    first = svc.blobs.get_bytes(versions.index_key(store.id, 1))
+    served.append((1, hashlib.md5(first).hexdigest(), set()))
+    for action, package, version_code in history:
+        try:
+            if action == "publish":
+                publishing._record(svc, store, synthetic(package, version_code), {}, source)
+                model.setdefault(package, set()).add(version_code)
+            elif action == "remove_version":
+                publishing.remove_version(svc, store, package, version_code)
+                model[package].discard(version_code)
+            elif action == "remove_app":
+                publishing.remove_app(svc, store, package)
+                model[package] = set()
+            else:
+                build()
+        except Failure as failure:
+            assert failure.problems[0].code == "APK-1"  # removing what is not there
+    build()
+
+    client.litestar.state.runtime.cache.refresh(force=True)
+    now = expected()
+    current_md5 = served[-1][1]
+    for version, md5, then in served:
+        with svc.db.read() as conn:
+            delta = versions.delta_since(conn, store.id, version)
+            assert versions.present_apk_ids(conn, store.id, version) == versions.present_apk_ids(conn, store.id) - delta.added_apk_ids | delta.removed_apk_ids
+        assert len(delta.added_apk_ids) == len(now - then)
+        assert len(delta.removed_apk_ids) == len(then - now)
+        body = client.get(f"/repo/{store.name}/info.xml", params={"hash": md5},
+                          headers={"Accept-Encoding": "identity"}).content
+        added, deleted, delta_md5 = entries(body)
+        assert delta_md5 == current_md5
+        assert (then - deleted) | added == now
+        assert deleted == then - now and added == now - then
