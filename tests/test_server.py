@@ -61,3 +61,28 @@ def test_serve_answers_and_all_workers_share_tokens(server):
         demo = client.post("/webservices/2/checkUserCredentials",
                            data={"user": "demo@apkdepot.localhost", "passhash": hashlib.sha1(b"demo-pass1").hexdigest()}).json()
         assert demo["status"] == "OK"
+
+
+def test_demo_store_and_cli_upload_over_http(server, tmp_path):
+    base, data = server
+    from apkdepot.cli import main
+    from tests.helpers import fixture, index_entries_of
+
+    with httpx.Client(base_url=base) as client:
+        demo = client.get("/repo/demo/info.xml")
+        assert demo.status_code == 200
+        assert index_entries_of(demo.content) == {"org.apkdepot.alpha": 2, "org.apkdepot.beta": 10,
+                                                  "org.apkdepot.gamma": 6}
+        import hashlib
+
+        token = client.post("/webservices/2/checkUserCredentials", data={
+            "user": "demo@apkdepot.localhost", "passhash": hashlib.sha1(b"demo-pass1").hexdigest()}).json()["token"]
+    result = subprocess.run(
+        [sys.executable, "-m", "apkdepot.cli", "publish", "--server", base, "--token", token, "--store", "demo",
+         str(fixture("gamma-5.apk")), str(fixture("unsigned.apk"))], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1  # one of the two was refused
+    assert "100%" in result.stderr and "published org.apkdepot.gamma 5.0 (5)" in result.stderr
+    assert "APK-4: The APK is not signed." in result.stderr
+    with httpx.Client(base_url=base) as client:
+        listed = client.get("/api/stores/demo/apks", headers={"Authorization": f"Bearer {token}"}).json()["apks"]
+    assert ("org.apkdepot.gamma", 5) in {(a["package"], a["version_code"]) for a in listed}

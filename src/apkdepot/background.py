@@ -15,7 +15,7 @@ log = logging.getLogger("apkdepot.background")
 
 
 class Maintenance:
-    def __init__(self, svc: Services, cache: IndexCache, downloads: DownloadCounter, interval: float = 0.1) -> None:
+    def __init__(self, svc: Services, cache: IndexCache, downloads: DownloadCounter, interval: float = 0.05) -> None:
         self.svc = svc
         self.cache = cache
         self.downloads = downloads
@@ -34,7 +34,7 @@ class Maintenance:
             ticks += 1
             try:
                 versions.build_due(self.svc)
-                if ticks % 10 == 0:
+                if ticks % 20 == 0:
                     self.downloads.flush(self.svc)
                 self.cache.refresh()
             except Exception:  # noqa: BLE001 - keep the loop alive; the next tick retries

@@ -56,7 +56,7 @@ class Settings:
     inspect_wall_seconds: int = 120
     verify_signatures: str = "auto"  # auto: with apksigner when installed; off; or a path to apksigner
     # Publishes into one store within this window become one index version.
-    index_coalesce_ms: int = 250
+    index_coalesce_ms: int = 150
     # Old index versions whose full bytes are kept (their MD5s are kept forever).
     index_keep_bytes: int = 3
     # Server processes run the index builder, cache refresh and download-count
