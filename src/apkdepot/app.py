@@ -20,6 +20,7 @@ from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
 from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.index.cache import IndexCache, LruCache
+from apkdepot.api.v7 import dispatch as v7_dispatch
 from apkdepot.api.ws import dispatch
 from apkdepot.config import Settings, load_settings
 from apkdepot.errors import Failure
@@ -31,6 +32,8 @@ from apkdepot.services import Services, build_services
 # Importing the endpoint modules registers their web services.
 import apkdepot.api.ws.accounts  # noqa: F401,E402
 import apkdepot.api.ws.publishing  # noqa: F401,E402
+import apkdepot.api.ws.stores  # noqa: F401,E402
+import apkdepot.api.v7.endpoints  # noqa: F401,E402
 
 
 @get("/healthz", summary="Liveness and database check", tags=["operations"])
@@ -59,6 +62,13 @@ async def webservices(request: Request) -> Response:
     return await dispatch.handle(request)
 
 
+@route("/api/7/{rest:path}", http_method=["GET", "POST"], summary="v7 API: store/getMeta, apps/get, app/getMeta, listAppsUpdates",
+       description="Path-parameter style (/api/7/apps/get/store_name=x/limit=30), query parameters or a POST JSON body.",
+       tags=["v7"])
+async def api_v7(request: Request) -> Response:
+    return await v7_dispatch.handle(request)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Any:
     settings = settings or (services.settings if services else load_settings())
     configure_logging(settings.log_json)
@@ -80,7 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 svc.close()
 
     app = Litestar(
-        route_handlers=[healthz, metrics_endpoint, webservices, AccountsController, StoresController, *REPO_ROUTES],
+        route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, *REPO_ROUTES],
         exception_handlers={
             Failure: failure_handler,
             HTTPException: http_exception_handler,

@@ -72,6 +72,17 @@ STORE_FIELD_INVALID = _define("REPO-4", N_("Invalid value for {name}"), 422)
 STORE_CREDENTIALS_NEEDED = _define("REPO-5", N_("A private store needs a user name and a password of at least 8 characters."), 422)
 AVATAR_INVALID = _define("REPO-6", N_("The avatar must be a PNG or JPEG image of at most 1 MB."), 422)
 
+# --- v7 stores and apps ------------------------------------------------------------
+V7_NO_STORE = _define("STORE-1", N_("Store doesn't exist: {store}"), 404)
+V7_PRIVATE = _define("STORE-3", N_("This store is private: give store_user and store_pass_sha1."), 401)
+V7_BAD_STORE_CREDENTIALS = _define("STORE-4", N_("Wrong store credentials."), 401)
+V7_SUSPENDED = _define("STORE-7", N_("This store is suspended."), 403,
+                       description="Reserved: ApkDepot does not suspend stores yet.")
+V7_NO_APP = _define("APP-1", N_("No such app"), 404)
+V7_MISSING_STORE = _define("MARG-205", N_("Missing store_name or store_id parameter"))
+V7_MISSING_APP = _define("MARG-206", N_("Missing package_name or app_id parameter"))
+V7_MISSING_APKS_DATA = _define("MARG-207", N_("Missing apks_data parameter"))
+
 # --- APKs ---------------------------------------------------------------------
 NO_SUCH_APK = _define("APK-1", N_("No such APK"), 404)
 APK_NOT_ZIP = _define("APK-2", N_("The file is not a valid APK: it is not a ZIP archive or it is damaged."), 422)

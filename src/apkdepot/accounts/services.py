@@ -87,11 +87,15 @@ def developer_by_token(svc: Services, token: str) -> Developer | None:
 
 
 def regenerate_token(svc: Services, developer_id: int) -> str:
+    from apkdepot.index.versions import bump_clock
+
     nonce = tokens.new_nonce()
     token = tokens.derive_dev_token(svc.secret, developer_id, nonce)
     with svc.db.write() as conn:
         conn.execute(developers.update().where(developers.c.id == developer_id).values(
             token_nonce=nonce, token_hash=tokens.digest(token), token_created_at=utcnow()))
+        # Every server process drops its remembered tokens when the clock moves.
+        bump_clock(conn)
     return token
 
 

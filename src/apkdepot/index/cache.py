@@ -80,21 +80,44 @@ class LruCache:
         return value
 
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class IndexCache:
     def __init__(self, svc: Services, probe_interval: float = 0.2) -> None:
         self.svc = svc
         self.probe_interval = probe_interval
         self._by_name: dict[str, CachedStore] = {}
+        self._by_id: dict[int, CachedStore] = {}
         self._clock = -1
         self._probed_at = 0.0
         self._refresh_lock = threading.Lock()
         # Deltas and change counts between a known old version and the current one.
         self.deltas = LruCache(4096)
+        # Dev-token digest -> developer (or None): emptied whenever the clock moves,
+        # which a token regeneration does.
+        self.tokens = LruCache(10_000)
 
     def get(self, name: str) -> CachedStore | None:
         if time.monotonic() - self._probed_at > self.probe_interval:
             self.refresh()
         return self._by_name.get(name.lower())
+
+    def by_id(self, store_id: int) -> CachedStore | None:
+        if time.monotonic() - self._probed_at > self.probe_interval:
+            self.refresh()
+        return self._by_id.get(store_id)
+
+    def developer_for_token(self, token: str):
+        """The developer a dev token belongs to, remembered between clock moves."""
+        from apkdepot.accounts import services as accounts
+        from apkdepot.accounts.tokens import digest
+
+        if time.monotonic() - self._probed_at > self.probe_interval:
+            self.refresh()
+        return self.tokens.get_or_make(digest(token), lambda: accounts.developer_by_token(self.svc, token))
 
     def refresh(self, force: bool = False) -> None:
         if not self._refresh_lock.acquire(blocking=force):
@@ -103,7 +126,10 @@ class IndexCache:
             with self.svc.db.read() as conn:
                 clock = versions.read_clock(conn)
                 if clock != self._clock or force:
-                    self._by_name = self._load(conn)
+                    fresh = self._load(conn)
+                    self._by_id = {s.id: s for s in fresh.values()}
+                    self._by_name = fresh
+                    self.tokens.clear()
                     self._clock = clock
             self._probed_at = time.monotonic()
         finally:

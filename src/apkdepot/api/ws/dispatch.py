@@ -48,6 +48,7 @@ class WsCall:
     client_ip: str | None = None
     base_url: str = ""
     developer: Developer | None = None
+    runtime: Any = None  # the process's Runtime (index cache, counters)
 
     def get(self, name: str) -> str:
         return self.params.get(name, "").strip()
@@ -241,7 +242,8 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
         if not token:
             token_problems.append(problem(errors.MISSING_TOKEN))
         else:
-            call.developer = accounts.developer_by_token(call.svc, token)
+            call.developer = (call.runtime.cache.developer_for_token(token) if call.runtime is not None
+                              else accounts.developer_by_token(call.svc, token))
             if call.developer is None:
                 token_problems.append(problem(errors.INVALID_TOKEN))
     for param in endpoint.params:
@@ -251,6 +253,8 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
             call.params.pop(param.name)
         elif param.missing is not None and not (value or "").strip():
             found.append(problem(param.missing))
+    if endpoint.validator is not None and not found:
+        found += endpoint.validator(call)
     found = token_problems + found
     if found:
         raise Failure(found)
@@ -281,7 +285,8 @@ async def handle(request: Request) -> Response:
         return Response(body, status_code=405, media_type=content_type)
     call = WsCall(svc=svc, endpoint=endpoint, generation=parsed.generation, fmt=parsed.fmt,
                   locale=parsed.locale, params=parsed.params, files=parsed.files,
-                  bearer=_bearer(request), client_ip=_client_ip(request), base_url=base_url(request, svc))
+                  bearer=_bearer(request), client_ip=_client_ip(request), base_url=base_url(request, svc),
+                  runtime=getattr(request.app.state, "runtime", None))
     status_code = 200
     headers: dict[str, str] = {}
     try:

@@ -47,6 +47,9 @@ class WsEndpoint:
     # Served on the event loop instead of a worker thread: for handlers that
     # answer from memory and never block.
     in_loop: bool = False
+    # Argument checks that do not need the caller's identity: run even when the
+    # token is missing or wrong, so every problem is reported at once.
+    validator: Callable[["WsCall"], list] | None = None
 
 
 REGISTRY: dict[str, WsEndpoint] = {}

@@ -1,0 +1,141 @@
+"""The v7 API (PROTOCOL §5): JSON only, snake_case, nulls left out.
+
+Requests: GET query parameters, path parameters (``/api/7/apps/get/store_name=x/limit=30``)
+or a POST JSON body. Answers: ``{"info": {"status", "time"}, "data": {...}}``,
+``{"info": ..., "datalist": {...}}`` or ``{"info": {"status": "FAIL", ...}, "errors": [{code, description}]}``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response
+
+from apkdepot import errors
+from apkdepot.api.json.common import read_capped_body
+from apkdepot.api.ws.dispatch import base_url
+from apkdepot.api.ws.render import render_json
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import negotiate
+from apkdepot.observability import metrics
+from apkdepot.services import Services
+
+
+@dataclass
+class V7Call:
+    svc: Services
+    runtime: Any
+    params: dict[str, Any]
+    locale: str
+    base_url: str
+
+    def text(self, name: str) -> str:
+        value = self.params.get(name)
+        return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+
+@dataclass(frozen=True)
+class V7Endpoint:
+    name: str
+    handler: Callable[[V7Call], dict[str, Any]]
+    summary: str
+    in_loop: bool = False
+    methods: frozenset[str] = frozenset({"GET", "POST"})
+    params: tuple[tuple[str, str], ...] = ()
+    error_codes: tuple[str, ...] = ()
+
+
+V7_REGISTRY: dict[str, V7Endpoint] = {}
+
+
+def v7_endpoint(**spec: Any):
+    def decorate(fn):
+        endpoint = V7Endpoint(handler=fn, **spec)
+        V7_REGISTRY[endpoint.name] = endpoint
+        return fn
+
+    return decorate
+
+
+def _human(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def envelope(started: float, body: dict[str, Any], status: str = "OK") -> dict[str, Any]:
+    elapsed = time.perf_counter() - started
+    return {"info": {"status": status, "time": {"seconds": round(elapsed, 6), "human": _human(elapsed)}}, **body}
+
+
+def failure_body(found: list[Problem], locale: str) -> dict[str, Any]:
+    for p in found:
+        metrics.count_error(p.code)
+    return {"errors": [{"code": p.code, "description": p.message(locale)} for p in found]}
+
+
+def _route(rest: str) -> tuple[V7Endpoint | None, dict[str, str], bool]:
+    """The longest registered name the path starts with, and its k=v segments."""
+    segments = [unquote(s) for s in rest.split("/") if s]
+    for size in range(min(len(segments), 3), 0, -1):
+        endpoint = V7_REGISTRY.get("/".join(segments[:size]))
+        if endpoint is not None:
+            params: dict[str, str] = {}
+            for segment in segments[size:]:
+                key, eq, value = segment.partition("=")
+                if not eq or not key:
+                    return None, {}, False
+                params[key] = value
+            return endpoint, params, True
+    return None, {}, False
+
+
+async def handle(request: Request) -> Response:
+    started = time.perf_counter()
+    svc: Services = request.app.state.services
+    found: list[Problem] = []
+    params: dict[str, Any] = {}
+    try:
+        params.update(parse_qsl(request.scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True,
+                                errors="strict"))
+    except UnicodeDecodeError:
+        found.append(problem(errors.INVALID_ENCODING))
+    locale = negotiate(params.get("lang"), request.headers.get("accept-language"))
+    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    try:
+        rest = raw_path.split(b"?", 1)[0].decode("utf-8").split("/api/7/", 1)[1]
+    except (UnicodeDecodeError, IndexError):
+        rest = ""
+        found.append(problem(errors.INVALID_ENCODING))
+    endpoint, path_params, _ = _route(rest)
+    if endpoint is None:
+        body = failure_body([problem(errors.UNKNOWN_WEBSERVICE, name=rest[:100])], locale)
+        return Response(render_json(envelope(started, body, "FAIL")), status_code=404, media_type="application/json")
+    params.update(path_params)
+    if request.method == "POST":
+        payload = await read_capped_body(request)
+        if payload:
+            try:
+                decoded = msgspec.json.decode(payload)
+            except msgspec.DecodeError:
+                decoded = None
+            if isinstance(decoded, dict):
+                params.update(decoded)
+            else:
+                found.append(problem(errors.MALFORMED_BODY))
+    call = V7Call(svc, request.app.state.runtime, params, locale, base_url(request, svc))
+    status_code = 200
+    try:
+        if found:
+            raise Failure(found)
+        if endpoint.in_loop:
+            body = endpoint.handler(call)
+        else:
+            body = await anyio.to_thread.run_sync(endpoint.handler, call)
+        answer = envelope(started, body)
+    except Failure as failure:
+        status_code = failure.http_status if failure.http_status in (401, 403, 404, 429) else 400
+        answer = envelope(started, failure_body(failure.problems, locale), "FAIL")
+    return Response(render_json(answer), status_code=status_code, media_type="application/json")

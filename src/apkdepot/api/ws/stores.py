@@ -1,0 +1,294 @@
+"""Read web services over stores and apps (PROTOCOL §2 and §4):
+listRepositoryChange, getRepositoryInfo, listRepository, getApkInfo and
+listSearchApks. Store state comes from the process's index cache."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from apkdepot import errors
+from apkdepot.api.ws.dispatch import WsCall
+from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
+from apkdepot.catalog import queries
+from apkdepot.catalog.publishing import apk_url
+from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import N_
+from apkdepot.index import infoxml, versions
+from apkdepot.index.cache import CachedStore
+
+MAX_REPOS = 500
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+LIST_SEPARATORS = re.compile(r"[,;]")
+STATUS = WsField("status", N_("Request result status (OK or FAIL)"))
+ERRORS = WsField("errors", N_("Errors log from the request (not existent when status=\"OK\")"))
+
+
+def visible(call: WsCall, name: str) -> CachedStore | None:
+    """A store the caller may see: public ones, and private ones they own."""
+    store = call.runtime.cache.get(name) if 0 < len(name) <= 50 else None
+    if store is None or (store.private and (call.developer is None or call.developer.id != store.owner_id)):
+        return None
+    return store
+
+
+def int_param(call: WsCall, name: str, default: int, low: int, high: int, found: list[Problem]) -> int:
+    raw = call.get(name)
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        found.append(problem(errors.INVALID_NUMBER, name=name, min=low, max=high))
+        return default
+    return int(raw)
+
+
+# --- listRepositoryChange ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    pairs: list[tuple[str, str, CachedStore | None]]
+    offset: int
+    problems: list[Problem]
+
+
+def split_list(raw: str) -> list[str]:
+    return [part.strip() for part in LIST_SEPARATORS.split(raw)]
+
+
+def parse_change_request(call: WsCall) -> ChangeRequest:
+    found: list[Problem] = []
+    repos = split_list(call.get("repo"))
+    hashes = split_list(call.params.get("hash", ""))
+    offset = int_param(call, "offset", 0, 0, MAX_REPOS, found)
+    if len(repos) > MAX_REPOS or len(hashes) > MAX_REPOS:
+        found.append(problem(errors.TOO_MANY_VALUES, name="repo", max=MAX_REPOS))
+        return ChangeRequest([], offset, found)
+    if len(repos) != len(hashes):
+        found.append(problem(errors.REPO_HASH_MISMATCH))
+    pairs = []
+    for name, md5 in zip(repos, hashes + [""] * (len(repos) - len(hashes))):
+        md5 = md5.lower()
+        if md5 and not HEX32.match(md5):
+            found.append(problem(errors.INVALID_HASH, hash=md5[:40]))
+        store = visible(call, name)
+        if store is None:
+            found.append(problem(errors.INVALID_REPO, repo=name[:60]))
+        pairs.append((name, md5, store))
+    return ChangeRequest(pairs, offset, found)
+
+
+def change_counts(call: WsCall, store: CachedStore, since: int) -> tuple[int, int]:
+    def count() -> tuple[int, int]:
+        with call.svc.db.read() as conn:
+            delta = versions.delta_since(conn, store.id, since)
+        return len(delta.added_apk_ids), len(delta.removed_apk_ids)
+
+    return call.runtime.cache.deltas.get_or_make(("counts", store.id, since, store.version), count)
+
+
+def change_entry(call: WsCall, name: str, md5: str, store: CachedStore) -> dict[str, Any]:
+    if md5 == store.md5:
+        return {"repo": name, "hasupdates": "FALSE"}
+    since = store.md5s.get(md5)
+    if since is None:
+        return {"repo": name, "hasupdates": "TRUE", "appscount": store.appscount}
+    added, removed = change_counts(call, store, since)
+    return {"repo": name, "hasupdates": "TRUE", "added": added, "removed": removed}
+
+
+def validate_change(call: WsCall) -> list[Problem]:
+    return parse_change_request(call).problems
+
+
+@webservice(
+    name="listRepositoryChange",
+    title=N_("Retrieving if a Repository has Updates for a given Hash"),
+    description=N_("Given an hash (or list of hashes), it returns if either a repository (or list of them) was "
+                   "changed (has updates) and how many."),
+    deprecated_by="/api/7/store/getMeta",
+    path_params=("repo", "hash"),
+    in_loop=True,
+    validator=validate_change,
+    params=(
+        TOKEN_PARAM,
+        WsParam("repo", N_("Repository name or list of names (separated with commas or semicolons)"),
+                missing=errors.MISSING_REPO, max_length=MAX_REPOS * 51),
+        WsParam("hash", N_("Repository current version hash (info.xml MD5 hash) or list of hashes (separated with "
+                           "commas or semicolons, in the order of the repositories)"),
+                missing=errors.MISSING_HASH, max_length=MAX_REPOS * 33),
+        WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10),
+        MODE_PARAM,
+    ),
+    response_fields=(
+        STATUS, ERRORS,
+        WsField("listing", N_("List of retrieved updates")),
+        WsField("hasupdates", N_("Returns TRUE if has updates, FALSE if otherwise")),
+        WsField("repo", N_("Respective repository name")),
+        WsField("added", N_("Number of new applications (only if hasupdates=TRUE and repo version hash has matched)")),
+        WsField("removed", N_("Number of removed applications (only if hasupdates=TRUE and repo version hash has matched)")),
+        WsField("appscount", N_("Number of total applications available (only if hasupdates=TRUE and repo version hash has NOT matched)")),
+    ),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106", "IARG-107"),
+)
+def list_repository_change(call: WsCall) -> dict[str, Any]:
+    request = parse_change_request(call)
+    if request.problems:
+        raise Failure(request.problems)
+    listing = [change_entry(call, name, md5, store) for name, md5, store in request.pairs]
+    return {"listing": listing[request.offset:]}
+
+
+# --- store card and listing -----------------------------------------------------------
+
+def store_of(call: WsCall) -> CachedStore:
+    store = visible(call, call.get("repo"))
+    if store is None:
+        raise Failure(problem(errors.INVALID_REPO, repo=call.get("repo")[:60]))
+    return store
+
+
+def avatar_url(call: WsCall, store: CachedStore) -> str | None:
+    return f"{call.base_url}/repo/{store.name}/avatar" if store.avatar_key else None
+
+
+@webservice(
+    name="getRepositoryInfo",
+    title=N_("Retrieving a repository's information"),
+    description=N_("Returns a store's card: name, avatar, downloads, theme, description and number of applications."),
+    path_params=("repo",),
+    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100), MODE_PARAM),
+    response_fields=(STATUS, ERRORS, WsField("listing", N_("name, avatar, downloads, theme, description, appscount"))),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
+)
+def get_repository_info(call: WsCall) -> dict[str, Any]:
+    store = store_of(call)
+    return {"listing": {
+        "name": store.name, "avatar": avatar_url(call, store), "downloads": queries.store_downloads(call.svc, store.id),
+        "theme": store.theme, "description": store.description, "appscount": store.appscount,
+    }}
+
+
+def index_entry(app: queries.App) -> dict[str, Any]:
+    """The fields of an info.xml <package>, as data."""
+    return {
+        "name": app.label, "apkid": app.package, "ver": app.version_name, "vercode": app.version_code,
+        "path": app.file_name, "md5h": app.md5, "sz": infoxml.size_kb(app.size), "icon": app.icon_name,
+        "date": f"{app.added_at:%Y-%m-%d}", "dwn": app.downloads, "catg": "Applications", "catg2": app.category,
+        "age": "All", "minSdk": app.min_sdk, "minScreen": "small", "signature": app.signer_sha1,
+        "cpu": ",".join(app.abis) or None,
+    }
+
+
+@webservice(
+    name="listRepository",
+    title=N_("Listing a repository's applications"),
+    description=N_("Returns the applications a store lists (its current index), with the fields of info.xml."),
+    path_params=("repo",),
+    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100),
+            WsParam("limit", N_("Maximum number of entries (1 to 500, default 100)"), max_length=10),
+            WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10), MODE_PARAM),
+    response_fields=(STATUS, ERRORS, WsField("listing", N_("The applications, as in info.xml")),
+                     WsField("total", N_("Number of applications in the store"))),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-105"),
+)
+def list_repository(call: WsCall) -> dict[str, Any]:
+    found: list[Problem] = []
+    limit = int_param(call, "limit", 100, 1, 500, found)
+    offset = int_param(call, "offset", 0, 0, 10**9, found)
+    if found:
+        raise Failure(found)
+    store = store_of(call)
+    apps, total = queries.listed_apps(call.svc, store.id, limit, offset)
+    return {"total": total, "listing": [index_entry(a) for a in apps]}
+
+
+# --- getApkInfo ---------------------------------------------------------------------
+
+def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, Any]:
+    return {
+        "apk": {"id": app.id, "repo": store.name, "package": app.package, "vername": app.version_name,
+                "vercode": app.version_code, "path": apk_url(call.base_url, store.name, app.file_name),
+                "icon": apk_url(call.base_url, store.name, app.icon_name, "icons") if app.icon_name else None,
+                "minSdk": app.min_sdk, "size": app.size, "md5sum": app.md5, "permissions": app.permissions},
+        "meta": {"title": app.label, "description": app.description, "developer": store.name,
+                 "downloads": app.downloads},
+        "signature": {"SHA1": app.signer_sha1.upper()},
+    }
+
+
+@webservice(
+    name="getApkInfo",
+    title=N_("Retrieving an APK's information"),
+    description=N_("Returns one APK's metadata. Generation 2: GET getApkInfo/<repo>/<apkid>/<vercode>/<format> "
+                   "(without the version code: the listed version). Generation 3: identif=package:<id>, "
+                   "md5sum:<md5> or id:<n>, with repo."),
+    path_params=("repo", "apkid", "vercode"),
+    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100),
+            WsParam("apkid", N_("Package name (generation 2)"), max_length=255),
+            WsParam("vercode", N_("Version code (generation 2; optional)"), max_length=12),
+            WsParam("identif", N_("package:<id>, md5sum:<md5> or id:<n> (generation 3)"), max_length=300),
+            MODE_PARAM),
+    response_fields=(STATUS, ERRORS,
+                     WsField("apk", N_("id, repo, package, vername, vercode, path, icon, minSdk, size, md5sum, permissions")),
+                     WsField("meta", N_("title, description, developer, downloads")),
+                     WsField("signature", N_("SHA1 of the signing certificate"))),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-7", "IARG-3", "IARG-1", "APK-1"),
+)
+def get_apk_info(call: WsCall) -> dict[str, Any]:
+    store = store_of(call)
+    identif = call.get("identif")
+    app = None
+    if identif:
+        kind, _, value = identif.partition(":")
+        value = value.strip()
+        if kind == "package" and value:
+            app = queries.find_version(call.svc, store.id, value, None)
+        elif kind == "md5sum" and HEX32.match(value.lower()):
+            app = queries.find_by(call.svc, [store.id], md5=value.lower())
+        elif kind == "id" and value.isdigit() and len(value) <= 12:
+            app = queries.find_by(call.svc, [store.id], apk_id=int(value))
+        else:
+            raise Failure(problem(errors.INVALID_IDENTIFIER))
+    else:
+        package = call.get("apkid")
+        if not package:
+            raise Failure(problem(errors.MISSING_PACKAGE))
+        vercode = call.get("vercode")
+        if vercode and not (vercode.isdigit() and len(vercode) <= 10):
+            raise Failure(problem(errors.INVALID_NUMBER, name="vercode", min=1, max=2**31 - 1))
+        app = queries.find_version(call.svc, store.id, package, int(vercode) if vercode else None)
+    if app is None:
+        raise Failure(problem(errors.NO_SUCH_APK))
+    return apk_card(call, store, app)
+
+
+# --- listSearchApks -------------------------------------------------------------------
+
+@webservice(
+    name="listSearchApks",
+    title=N_("Searching applications"),
+    description=N_("Searches application names and package names in one store, or in every public store when no "
+                   "repo is given."),
+    path_params=("search",),
+    params=(TOKEN_PARAM, WsParam("search", N_("Text to search for"), missing=errors.MISSING_SEARCH, max_length=100),
+            WsParam("repo", N_("Repository name (optional)"), max_length=100),
+            WsParam("limit", N_("Maximum number of entries (1 to 100, default 20)"), max_length=10),
+            WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10), MODE_PARAM),
+    response_fields=(STATUS, ERRORS, WsField("listing", N_("Matching applications: repo plus the fields of info.xml")),
+                     WsField("total", N_("Number of matches"))),
+    error_codes=("MARG-200", "IARG-2", "MARG-203", "IARG-1", "IARG-105"),
+)
+def list_search_apks(call: WsCall) -> dict[str, Any]:
+    found: list[Problem] = []
+    limit = int_param(call, "limit", 20, 1, 100, found)
+    offset = int_param(call, "offset", 0, 0, 10**6, found)
+    if found:
+        raise Failure(found)
+    if call.get("repo"):
+        store_ids = [store_of(call).id]
+    else:
+        store_ids = queries.public_store_ids(call.svc)
+    apps, total = queries.search(call.svc, call.get("search"), store_ids, limit, offset)
+    names = {sid: s.name for sid in {a.store_id for a in apps} if (s := call.runtime.cache.by_id(sid))}
+    return {"total": total, "listing": [{"repo": names.get(a.store_id), **index_entry(a)} for a in apps]}

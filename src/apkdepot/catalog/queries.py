@@ -1,0 +1,139 @@
+"""Read-side questions about stores and apps, for the web services and v7.
+Core selects over the current index entries (``to_version IS NULL``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+import sqlalchemy as sa
+
+from apkdepot.db.schema import apks, index_entries, stores
+from apkdepot.db.time import as_utc
+from apkdepot.services import Services
+
+APP_COLUMNS = (apks.c.id, apks.c.store_id, apks.c.package, apks.c.version_code, apks.c.version_name, apks.c.label,
+               apks.c.min_sdk, apks.c.target_sdk, apks.c.permissions, apks.c.abis, apks.c.signer_sha1,
+               apks.c.signer_sha256, apks.c.md5, apks.c.size, apks.c.file_name, apks.c.icon_name,
+               apks.c.description, apks.c.category, apks.c.downloads, apks.c.added_at, apks.c.removed_at)
+
+
+@dataclass(frozen=True)
+class App:
+    """One APK version, as the read services describe it."""
+
+    id: int
+    store_id: int
+    package: str
+    version_code: int
+    version_name: str
+    label: str
+    min_sdk: int
+    target_sdk: int
+    permissions: list[str]
+    abis: list[str]
+    signer_sha1: str
+    signer_sha256: str
+    md5: str
+    size: int
+    file_name: str
+    icon_name: str | None
+    description: str
+    category: str | None
+    downloads: int
+    added_at: datetime
+    removed: bool
+
+    @classmethod
+    def from_row(cls, r: Any) -> "App":
+        return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
+                   json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
+                   r.md5, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
+                   as_utc(r.added_at), r.removed_at is not None)
+
+
+def _listed(store_ids: Sequence[int]):
+    return (sa.select(*APP_COLUMNS)
+            .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
+            .where(index_entries.c.store_id.in_(store_ids), index_entries.c.to_version.is_(None)))
+
+
+SORTS = {
+    "alpha": (apks.c.label, apks.c.package),
+    "latest": (apks.c.added_at.desc(), apks.c.package),
+    "downloads": (apks.c.downloads.desc(), apks.c.package),
+    "package": (apks.c.package,),
+}
+
+
+def listed_apps(svc: Services, store_id: int, limit: int, offset: int, sort: str = "package") -> tuple[list[App], int]:
+    with svc.db.read() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(index_entries).where(
+            index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))).scalar_one()
+        rows = conn.execute(_listed([store_id]).order_by(*SORTS.get(sort, SORTS["package"]))
+                            .limit(limit).offset(offset)).all()
+    return [App.from_row(r) for r in rows], total
+
+
+def store_downloads(svc: Services, store_id: int) -> int:
+    with svc.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(apks.c.downloads), 0))
+                                .where(apks.c.store_id == store_id)).scalar_one())
+
+
+def find_version(svc: Services, store_id: int, package: str, version_code: int | None) -> App | None:
+    """A published (not removed) version; the listed one when no version code is given."""
+    with svc.db.read() as conn:
+        if version_code is None:
+            row = conn.execute(_listed([store_id]).where(apks.c.package == package)).first()
+        else:
+            row = conn.execute(sa.select(*APP_COLUMNS).where(
+                apks.c.store_id == store_id, apks.c.package == package, apks.c.version_code == version_code,
+                apks.c.removed_at.is_(None))).first()
+    return App.from_row(row) if row else None
+
+
+def find_by(svc: Services, store_ids: Sequence[int], *, md5: str | None = None, apk_id: int | None = None) -> App | None:
+    query = sa.select(*APP_COLUMNS).where(apks.c.store_id.in_(store_ids), apks.c.removed_at.is_(None))
+    query = query.where(apks.c.md5 == md5) if md5 is not None else query.where(apks.c.id == apk_id)
+    with svc.db.read() as conn:
+        row = conn.execute(query.limit(1)).first()
+    return App.from_row(row) if row else None
+
+
+def listed_for_package(svc: Services, store_ids: Sequence[int], package: str) -> list[App]:
+    with svc.db.read() as conn:
+        rows = conn.execute(_listed(store_ids).where(apks.c.package == package).order_by(apks.c.store_id)).all()
+    return [App.from_row(r) for r in rows]
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def search(svc: Services, text: str, store_ids: Sequence[int], limit: int, offset: int) -> tuple[list[App], int]:
+    pattern = _like_pattern(text)
+    match = sa.or_(sa.func.lower(apks.c.label).like(pattern, escape="\\"),
+                   sa.func.lower(apks.c.package).like(pattern, escape="\\"))
+    with svc.db.read() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(_listed(store_ids).where(match).subquery())).scalar_one()
+        rows = conn.execute(_listed(store_ids).where(match).order_by(apks.c.label, apks.c.package, apks.c.store_id)
+                            .limit(limit).offset(offset)).all()
+    return [App.from_row(r) for r in rows], total
+
+
+def public_store_ids(svc: Services) -> list[int]:
+    with svc.db.read() as conn:
+        return list(conn.execute(sa.select(stores.c.id).where(stores.c.private.is_(False))).scalars())
+
+
+def newest_listed(svc: Services, store_ids: Sequence[int], packages: Iterable[str]) -> list[App]:
+    packages = list(set(packages))
+    if not packages or not store_ids:
+        return []
+    with svc.db.read() as conn:
+        rows = conn.execute(_listed(store_ids).where(apks.c.package.in_(packages))).all()
+    return [App.from_row(r) for r in rows]
