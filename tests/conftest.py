@@ -46,6 +46,36 @@ class RecordingMailer:
         return self.sent[-1].get_content()
 
 
+_INSPECTIONS: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def remembered_inspections(monkeypatch):
+    """Inspecting an APK is a pure function of its bytes and the limits, and
+    costs a process start: each distinct file is inspected for real once per
+    session, and its answer (or refusal) reused. tests/apk/ tests the sandbox itself."""
+    import hashlib
+
+    from apkdepot.apk.info import ApkRejected
+    from apkdepot.catalog import publishing
+
+    real = publishing.inspect_in_sandbox
+
+    def remembered(path, limits, apksigner=None):
+        key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), limits, apksigner)
+        if key not in _INSPECTIONS:
+            try:
+                _INSPECTIONS[key] = real(path, limits, apksigner)
+            except ApkRejected as rejected:
+                _INSPECTIONS[key] = rejected
+        answer = _INSPECTIONS[key]
+        if isinstance(answer, ApkRejected):
+            raise ApkRejected(answer.reason, answer.detail)
+        return answer
+
+    monkeypatch.setattr(publishing, "inspect_in_sandbox", remembered)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"

@@ -17,6 +17,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(data: Path, log_path: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "APKDEPOT_PASSWORD_MEMORY_KIB": "1024"}
+    env.pop("APKDEPOT_DATABASE_URL", None)
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apkdepot.cli", "serve", "--demo", "--data", str(data), "--port", str(port),
+         "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail("server did not come up:\n" + log_path.read_text())
+
+
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
@@ -86,3 +106,46 @@ def test_demo_store_and_cli_upload_over_http(server, tmp_path):
     with httpx.Client(base_url=base) as client:
         listed = client.get("/api/stores/demo/apks", headers={"Authorization": f"Bearer {token}"}).json()["apks"]
     assert ("org.apkdepot.gamma", 5) in {(a["package"], a["version_code"]) for a in listed}
+
+
+def test_two_server_processes_agree_within_one_second(tmp_path):
+    """Publish through one server; the other (its own process, same data)
+    reports the new hash within one second."""
+    import hashlib
+
+    from tests.helpers import fixture
+
+    data = tmp_path / "data"
+    first, base_one = start_server(data, tmp_path / "one.log", workers=1)
+    second, base_two = start_server(data, tmp_path / "two.log", workers=1)
+    try:
+        passhash = hashlib.sha1(b"demo-pass1").hexdigest()
+        token = httpx.post(base_one + "/webservices/2/checkUserCredentials",
+                           data={"user": "demo@apkdepot.localhost", "passhash": passhash}).json()["token"]
+        created = httpx.post(base_one + "/api/stores", json={"name": "twin"}, headers={"Authorization": f"Bearer {token}"})
+        assert created.status_code == 201
+        deadline = time.monotonic() + 5
+        while (meta := httpx.get(base_two + "/api/7/store/getMeta/store_name=twin").json())["info"]["status"] != "OK":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        held = meta["data"]["hash"]
+        with fixture("gamma-5.apk").open("rb") as fh:
+            published = httpx.post(base_one + "/api/stores/twin/apks", files={"apk": ("g.apk", fh)},
+                                   headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        assert published.status_code == 201, published.text
+        started = time.monotonic()
+        while True:
+            answer = httpx.get(f"{base_two}/webservices/listRepositoryChange/twin/{held}/json",
+                               params={"token": token}).json()
+            if answer["listing"][0]["hasupdates"] == "TRUE":
+                break
+            assert time.monotonic() - started < 1.0, "the other server did not see the publish within one second"
+            time.sleep(0.02)
+        assert answer["listing"][0] == {"repo": "twin", "hasupdates": "TRUE", "added": 1, "removed": 0}
+        new_hash = httpx.get(base_two + "/api/7/store/getMeta/store_name=twin").json()["data"]["hash"]
+        body = httpx.get(base_one + "/repo/twin/info.xml", headers={"Accept-Encoding": "identity"}).content
+        assert hashlib.md5(body).hexdigest() == new_hash != held
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=20)

@@ -100,6 +100,10 @@ class IndexCache:
         # which a token regeneration does.
         self.tokens = LruCache(10_000)
 
+    def invalidate(self) -> None:
+        """This process changed something: the next read probes the clock."""
+        self._probed_at = 0.0
+
     def get(self, name: str) -> CachedStore | None:
         if time.monotonic() - self._probed_at > self.probe_interval:
             self.refresh()

@@ -10,7 +10,7 @@ from litestar.datastructures import Cookie
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import (
-    SESSION_COOKIE, client_ip, current_developer, ok, read_json_object, request_locale, run, services,
+    SESSION_COOKIE, changed, client_ip, current_developer, ok, read_json_object, request_locale, run, services,
 )
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot import errors
@@ -83,7 +83,9 @@ class AccountsController(Controller):
     @post("/token/regenerate", status_code=200, summary="Replace the dev token; the old one fails at once")
     async def regenerate(self, request: Request) -> Response:
         developer = await current_developer(request)
-        return ok({"token": await run(accounts.regenerate_token, services(request), developer.id)})
+        token = await run(accounts.regenerate_token, services(request), developer.id)
+        changed(request)
+        return ok({"token": token})
 
     @post("/password/forgot", status_code=200, summary="Mail a password reset link (same answer for any address)")
     async def forgot(self, request: Request) -> Response:

@@ -114,6 +114,13 @@ def failure_response(failure: Failure, locale: str) -> Response:
                     status_code=failure.http_status, media_type="application/json", headers=failure.headers)
 
 
+def changed(request: Request) -> None:
+    """Call after a write: this process's cache sees it on the next read."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None:
+        runtime.cache.invalidate()
+
+
 def client_ip(request: Request) -> str | None:
     client = request.scope.get("client")
     return client[0] if client else None

@@ -8,7 +8,7 @@ from litestar.params import FromPath
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 
 from apkdepot import errors
-from apkdepot.api.json.common import current_developer, ok, read_capped_body, read_json_object, run, services
+from apkdepot.api.json.common import changed, current_developer, ok, read_capped_body, read_json_object, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import publishing, stores
 from apkdepot.catalog.uploads import upload_to_temp_file
@@ -57,6 +57,7 @@ class StoresController(Controller):
         developer = await current_developer(request)
         body = await read_json_object(request)
         store = await run(stores.create_store, services(request), developer.id, body)
+        changed(request)
         return ok({"store": store.public()}, 201)
 
     @get("/", summary="The developer's stores")
@@ -78,6 +79,7 @@ class StoresController(Controller):
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         store = await run(stores.update_store, svc, store, body)
+        changed(request)
         return ok({"store": store.public()})
 
     @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
@@ -87,12 +89,14 @@ class StoresController(Controller):
         store = await run(stores.owned_store, svc, developer.id, name)
         data = await read_capped_body(request, stores.AVATAR_MAX_BYTES + 1)
         store = await run(stores.set_avatar, svc, store, data)
+        changed(request)
         return ok({"store": store.public()})
 
     @post("/{name:str}/apks", status_code=201, summary="Publish an APK (multipart 'apk', or JSON apk_md5sum)")
     async def publish(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         published = await _publish_upload(request, developer.id, name)
+        changed(request)
         svc = services(request)
         return ok({"apk": published.apk.public(base_url(request, svc), name.lower()), "created": published.created},
                   201 if published.created else 200)
@@ -112,6 +116,7 @@ class StoresController(Controller):
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         await run(publishing.remove_version, svc, store, package, version_code)
+        changed(request)
         return ok()
 
     @delete("/{name:str}/apps/{package:str}", status_code=200, summary="Remove an app (every version) from the store")
@@ -120,4 +125,5 @@ class StoresController(Controller):
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         removed = await run(publishing.remove_app, svc, store, package)
+        changed(request)
         return ok({"removed_versions": removed})

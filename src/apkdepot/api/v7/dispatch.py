@@ -113,6 +113,9 @@ async def handle(request: Request) -> Response:
     if endpoint is None:
         body = failure_body([problem(errors.UNKNOWN_WEBSERVICE, name=rest[:100])], locale)
         return Response(render_json(envelope(started, body, "FAIL")), status_code=404, media_type="application/json")
+    if request.method not in endpoint.methods:
+        body = failure_body([problem(errors.METHOD_NOT_ALLOWED)], locale)
+        return Response(render_json(envelope(started, body, "FAIL")), status_code=405, media_type="application/json")
     params.update(path_params)
     if request.method == "POST":
         payload = await read_capped_body(request)

@@ -57,4 +57,7 @@ def check_user_credentials(call: WsCall) -> dict[str, Any]:
 )
 def regenerate_token(call: WsCall) -> dict[str, Any]:
     assert call.developer is not None
-    return {"token": accounts.regenerate_token(call.svc, call.developer.id)}
+    token = accounts.regenerate_token(call.svc, call.developer.id)
+    if call.runtime is not None:
+        call.runtime.cache.invalidate()
+    return {"token": token}
