@@ -29,15 +29,22 @@ def test_openapi_schema_lists_every_route(client):
         assert path in paths, path
 
 
-def test_request_logs_are_structured_and_carry_no_secrets(client, svc, caplog):
+def test_request_logs_are_structured_and_carry_no_secrets(client, svc, capfd, caplog):
+    import json
+
     _, token = make_developer(svc)
+    capfd.readouterr()
     with caplog.at_level(logging.INFO, logger="apkdepot"):
         client.get(f"/webservices/2/regenerateToken/json?token={token}")
+        client.get(f"/webservices/2/listRepositoryChange/r/{'0' * 32}/json?token={token}")
         client.post("/api/accounts/login", json={"email": "dev@example.com", "password": "s3cret-pass"})
-    records = [r for r in caplog.records if r.name == "apkdepot.access"]
-    assert records and all(hasattr(r, "route") and hasattr(r, "status") for r in records)
-    # Only the server's loggers: the test client logs its own request URLs.
-    text = " ".join(r.getMessage() + str(vars(r)) for r in caplog.records if r.name.startswith("apkdepot"))
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"apkdepot.access"' in line]
+    assert [(e["method"], e["route"], e["status"]) for e in lines] == [
+        ("GET", "/webservices/2/regenerateToken", 405), ("GET", "/webservices/2/listRepositoryChange", 200),
+        ("POST", "/api/accounts/login", 200)]
+    assert all({"ts", "request_id", "duration_ms"} <= set(e) for e in lines)
+    # Neither the access lines nor any other server log carries the token or the password.
+    text = json.dumps(lines) + " ".join(r.getMessage() + str(vars(r)) for r in caplog.records if r.name.startswith("apkdepot"))
     assert token not in text and "s3cret-pass" not in text
 
 

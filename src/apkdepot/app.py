@@ -16,6 +16,7 @@ from apkdepot.api.errors import failure_handler, http_exception_handler, interna
 from apkdepot.api.json.accounts import AccountsController
 from apkdepot.api.json.common import upload_body_limit
 from apkdepot.api.json.stores import StoresController
+from apkdepot.api.hot import HotPath
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
 from apkdepot.catalog.downloads import DownloadCounter
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     owned = services is None
     svc = services or build_services(settings)
 
-    runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024))
+    runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024),
+                      answers=LruCache(20_000))
     maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
 
     @asynccontextmanager
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     app.state.runtime = runtime
     app.state.maintenance = maintenance
-    return ObservabilityMiddleware(app)
+    return ObservabilityMiddleware(HotPath(app))
 
 
 def create_app_from_env() -> Any:

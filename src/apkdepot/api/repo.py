@@ -20,6 +20,7 @@ from litestar import Request, Response, route
 from litestar.response import Stream
 
 from apkdepot import errors
+from apkdepot.api.answer import Answer
 from apkdepot.api.json.common import run
 from apkdepot.api.ws.dispatch import payload_for_problems
 from apkdepot.api.ws.render import render
@@ -40,15 +41,16 @@ class Runtime:
     cache: IndexCache
     downloads: DownloadCounter
     credentials: LruCache
+    answers: LruCache  # pre-encoded hot-path answers, by request and catalog clock
 
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _xml_error(status: int, spec: errors.ErrorSpec, headers: dict[str, str] | None = None, **params) -> Response:
+def _xml_error(status: int, spec: errors.ErrorSpec, headers: dict[str, str] | None = None, **params) -> Answer:
     body, content_type = render(payload_for_problems([problem(spec, **params)], 2, "en"), "xml")
-    return Response(body, status_code=status, media_type=content_type, headers=headers)
+    return Answer(body, status, content_type, headers or {})
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -75,7 +77,7 @@ def _authorized(svc: Services, rt: Runtime, store: CachedStore, request: Request
         store.basic_pass_hash, password))
 
 
-def _unauthorized(store: CachedStore) -> Response:
+def _unauthorized(store: CachedStore) -> Answer:
     return _xml_error(401, errors.NOT_AUTHENTICATED, {"WWW-Authenticate": f'Basic realm="{store.name}", charset="UTF-8"'})
 
 
@@ -100,6 +102,10 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
 @route("/repo/{store_name:str}/info.xml", http_method=["GET", "HEAD"], summary="The store index (info.xml), full or delta",
        tags=["repository"])
 async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
+    return (await info_xml_answer(request, store_name)).to_response()
+
+
+async def info_xml_answer(request: Request, store_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
@@ -109,11 +115,11 @@ async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
     headers = {"ETag": f'"{store.md5}-gzip"' if use_gzip else f'"{store.md5}"', "Vary": "Accept-Encoding",
                "Cache-Control": "no-cache"}
     if _etag_matches(request, store.md5):
-        return Response(b"", status_code=304, headers=headers)
+        return Answer(b"", 304, "application/xml", headers)
     asked = (request.query_params.get("hash") or "").split(":", 1)[0].strip().lower()
     if asked and (asked == store.md5 or asked in store.md5s):
         since = store.md5s.get(asked, store.version)
-        key = (store.id, since, store.version)
+        key = ("infoxml", store.id, since, store.version)
 
         def make() -> tuple[bytes, bytes]:
             with svc.db.read() as conn:
@@ -121,14 +127,16 @@ async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
                                           store.appscount)
             return body, gzip.compress(body, 6, mtime=0)
 
-        plain, packed = await run(rt.cache.deltas.get_or_make, ("infoxml",) + key, make)
+        # Served from memory when it can be; the database only on a first request.
+        cached = rt.cache.deltas.peek(key)
+        plain, packed = cached if cached is not None else await run(rt.cache.deltas.get_or_make, key, make)
     else:
-        plain = await run(store.full, svc)
-        packed = await run(store.gzipped, svc) if use_gzip else b""
+        plain = store.cached_full() or await run(store.full, svc)
+        packed = (store.cached_gzip() or await run(store.gzipped, svc)) if use_gzip else b""
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
     body = packed if use_gzip else plain
-    return Response(body if request.method == "GET" else b"", media_type="application/xml", headers=headers)
+    return Answer(body if request.method == "GET" else b"", 200, "application/xml", headers)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
@@ -159,7 +167,7 @@ def _file_response(request: Request, svc: Services, key: str, media_type: str, e
                    on_full_download=None) -> Response:
     size = svc.blobs.size(key)
     if size is None:
-        return _xml_error(404, errors.NOT_FOUND)
+        return _xml_error(404, errors.NOT_FOUND).to_response()
     headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"', "Cache-Control": "public, max-age=31536000, immutable"}
     if _etag_matches(request, etag):
         return Response(b"", status_code=304, headers=headers)
@@ -182,15 +190,15 @@ def _file_response(request: Request, svc: Services, key: str, media_type: str, e
     return Stream(chunks, status_code=status, media_type=media_type, headers=headers)
 
 
-async def _serve_store_file(request: Request, store_name: FromPath[str], file_name: FromPath[str], folder: FromPath[str]) -> Response:
+async def _serve_store_file(request: Request, store_name: str, file_name: str, folder: str) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
-        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
     if not _authorized(svc, rt, store, request):
-        return _unauthorized(store)
+        return _unauthorized(store).to_response()
     found = await run(publishing.find_download, svc, store.id, file_name[:300], folder)
     if found is None:
-        return _xml_error(404, errors.NOT_FOUND)
+        return _xml_error(404, errors.NOT_FOUND).to_response()
     apk_id, key = found
     if folder == "apk":
         etag = key.split("/")[1].split(".")[0]
@@ -214,7 +222,7 @@ async def icon_file(request: Request, store_name: FromPath[str], file_name: From
 async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or not store.avatar_key:
-        return _xml_error(404, errors.NOT_FOUND)
+        return _xml_error(404, errors.NOT_FOUND).to_response()
     media_type = "image/png" if store.avatar_key.endswith(".png") else "image/jpeg"
     return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])
 

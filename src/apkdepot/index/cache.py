@@ -45,6 +45,12 @@ class CachedStore:
     _gzip: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def cached_full(self) -> bytes | None:
+        return self._full
+
+    def cached_gzip(self) -> bytes | None:
+        return self._gzip
+
     def full(self, svc: Services) -> bytes:
         if self._full is None:
             with self._lock:
@@ -84,6 +90,19 @@ class LruCache:
         with self._lock:
             self._items.clear()
 
+    def peek(self, key: Any) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
 
 class IndexCache:
     def __init__(self, svc: Services, probe_interval: float = 0.2) -> None:
@@ -99,6 +118,12 @@ class IndexCache:
         # Dev-token digest -> developer (or None): emptied whenever the clock moves,
         # which a token regeneration does.
         self.tokens = LruCache(10_000)
+
+    def current_clock(self) -> int:
+        """The catalog clock as of the last probe (probing first when due)."""
+        if time.monotonic() - self._probed_at > self.probe_interval:
+            self.refresh()
+        return self._clock
 
     def invalidate(self) -> None:
         """This process changed something: the next read probes the clock."""

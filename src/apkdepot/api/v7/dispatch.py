@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 
 from apkdepot import errors
+from apkdepot.api.answer import Answer
 from apkdepot.api.json.common import read_capped_body
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.api.ws.render import render_json
@@ -93,6 +94,10 @@ def _route(rest: str) -> tuple[V7Endpoint | None, dict[str, str], bool]:
 
 
 async def handle(request: Request) -> Response:
+    return (await answer(request)).to_response()
+
+
+async def answer(request: Request) -> Answer:
     started = time.perf_counter()
     svc: Services = request.app.state.services
     found: list[Problem] = []
@@ -112,10 +117,10 @@ async def handle(request: Request) -> Response:
     endpoint, path_params, _ = _route(rest)
     if endpoint is None:
         body = failure_body([problem(errors.UNKNOWN_WEBSERVICE, name=rest[:100])], locale)
-        return Response(render_json(envelope(started, body, "FAIL")), status_code=404, media_type="application/json")
+        return Answer(render_json(envelope(started, body, "FAIL")), 404)
     if request.method not in endpoint.methods:
         body = failure_body([problem(errors.METHOD_NOT_ALLOWED)], locale)
-        return Response(render_json(envelope(started, body, "FAIL")), status_code=405, media_type="application/json")
+        return Answer(render_json(envelope(started, body, "FAIL")), 405)
     params.update(path_params)
     if request.method == "POST":
         payload = await read_capped_body(request)
@@ -130,6 +135,7 @@ async def handle(request: Request) -> Response:
                 found.append(problem(errors.MALFORMED_BODY))
     call = V7Call(svc, request.app.state.runtime, params, locale, base_url(request, svc))
     status_code = 200
+    cacheable = False
     try:
         if found:
             raise Failure(found)
@@ -138,7 +144,8 @@ async def handle(request: Request) -> Response:
         else:
             body = await anyio.to_thread.run_sync(endpoint.handler, call)
         answer = envelope(started, body)
+        cacheable = endpoint.in_loop
     except Failure as failure:
         status_code = failure.http_status if failure.http_status in (401, 403, 404, 429) else 400
         answer = envelope(started, failure_body(failure.problems, locale), "FAIL")
-    return Response(render_json(answer), status_code=status_code, media_type="application/json")
+    return Answer(render_json(answer), status_code, cacheable=cacheable)

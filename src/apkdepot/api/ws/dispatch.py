@@ -21,6 +21,7 @@ from litestar import Request, Response
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
+from apkdepot.api.answer import Answer
 from apkdepot.api.json.common import read_capped_body
 from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
 from apkdepot.api.ws.render import render
@@ -273,27 +274,33 @@ def base_url(request: Request, svc: Services) -> str:
 
 
 async def handle(request: Request) -> Response:
+    return (await answer(request)).to_response()
+
+
+async def answer(request: Request) -> Answer:
     svc: Services = request.app.state.services
     parsed, endpoint = await parse_request(request)
     if endpoint is None:
         found = [problem(errors.UNKNOWN_WEBSERVICE, name=parsed.name[:100])]
         body, content_type = render(payload_for_problems(found, parsed.generation, parsed.locale), parsed.fmt)
-        return Response(body, status_code=404, media_type=content_type)
+        return Answer(body, 404, content_type)
     if request.method not in endpoint.methods:
         found = [problem(errors.METHOD_NOT_ALLOWED)]
         body, content_type = render(payload_for_problems(found, parsed.generation, parsed.locale), parsed.fmt)
-        return Response(body, status_code=405, media_type=content_type)
+        return Answer(body, 405, content_type)
     call = WsCall(svc=svc, endpoint=endpoint, generation=parsed.generation, fmt=parsed.fmt,
                   locale=parsed.locale, params=parsed.params, files=parsed.files,
                   bearer=_bearer(request), client_ip=_client_ip(request), base_url=base_url(request, svc),
                   runtime=getattr(request.app.state, "runtime", None))
     status_code = 200
     headers: dict[str, str] = {}
+    cacheable = False
     try:
         if endpoint.in_loop:
             payload = execute(call, parsed.problems)
         else:
             payload = await anyio.to_thread.run_sync(execute, call, parsed.problems)
+        cacheable = endpoint.in_loop
     except Failure as failure:
         payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
         headers.update(failure.headers)
@@ -301,4 +308,4 @@ async def handle(request: Request) -> Response:
         if failure.http_status == 429:
             status_code = 429
     body, content_type = render(payload, parsed.fmt)
-    return Response(body, status_code=status_code, media_type=content_type, headers=headers)
+    return Answer(body, status_code, content_type, headers, cacheable)

@@ -1,0 +1,22 @@
+"""An endpoint's answer as plain data, so one implementation can be served by
+a Litestar route and by the hot path (api/hot.py) alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from litestar import Response
+
+
+@dataclass
+class Answer:
+    body: bytes
+    status: int = 200
+    media_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    # True when the answer depends only on the request and the catalog clock,
+    # so the hot path may serve the same bytes again until the clock moves.
+    cacheable: bool = False
+
+    def to_response(self) -> Response:
+        return Response(self.body, status_code=self.status, media_type=self.media_type, headers=self.headers)
