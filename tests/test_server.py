@@ -149,3 +149,27 @@ def test_two_server_processes_agree_within_one_second(tmp_path):
         for process in (first, second):
             process.terminate()
             process.wait(timeout=20)
+
+
+def test_two_server_processes_share_the_app_list_rate_limit(tmp_path):
+    data = tmp_path / "data"
+    first, base_one = start_server(data, tmp_path / "one.log", workers=1)
+    second, base_two = start_server(data, tmp_path / "two.log", workers=1)
+    try:
+        result = subprocess.run([sys.executable, "-m", "apkdepot.cli", "token", "create", "--data", str(data),
+                                 "--email", "demo@apkdepot.localhost", "--name", "shared"],
+                                capture_output=True, text=True, check=True)
+        token = result.stdout.strip().splitlines()[-1]
+        assert len(token) > 700 and "shown only now" in result.stderr
+        # Minute windows are aligned to the clock: start well inside one.
+        if time.time() % 60 > 50:
+            time.sleep(61 - time.time() % 60)
+        statuses = [httpx.get((base_one if i % 2 else base_two) + "/api/mng/apps",
+                              headers={"Authorization": f"Bearer {token}"}).status_code for i in range(21)]
+        assert statuses == [200] * 20 + [429]
+        body = httpx.get(base_one + "/api/mng/apps", headers={"Authorization": f"Bearer {token}"})
+        assert body.status_code == 429 and int(body.headers["retry-after"]) <= 60
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=20)

@@ -15,7 +15,9 @@ from apkdepot import __version__
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
 from apkdepot.api.json.accounts import AccountsController
 from apkdepot.api.json.common import upload_body_limit
+from apkdepot.api.json.owner import AppsController, TokensController
 from apkdepot.api.json.stores import StoresController
+from apkdepot.api.mng.apps import app_list
 from apkdepot.api.hot import HotPath
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
@@ -92,7 +94,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 svc.close()
 
     app = Litestar(
-        route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, *REPO_ROUTES],
+        route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
+                        AppsController, app_list, *REPO_ROUTES],
         exception_handlers={
             Failure: failure_handler,
             HTTPException: http_exception_handler,

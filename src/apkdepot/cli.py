@@ -235,6 +235,26 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _publish_remote(args, files) if args.server else _publish_local(args, files)
 
 
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from apkdepot.accounts import api_tokens
+    from apkdepot.accounts import services as accounts
+
+    svc = _services(args)
+    try:
+        developer = accounts.developer_by_email(svc, args.email)
+        if developer is None:
+            print(f"no developer with address {args.email}", file=sys.stderr)
+            return 1
+        token, secret = api_tokens.create_token(svc, developer.id, args.name)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(f"API token {token.id} ({token.name}) created; it is shown only now:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from apkdepot.catalog.gc import collect_garbage
 
@@ -301,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="dev token for --server (default: $APKDEPOT_TOKEN)")
     p.add_argument("files", nargs="+", metavar="FILE.apk")
     p.set_defaults(func=cmd_publish)
+
+    token = sub.add_parser("token", help="API tokens for the app list API").add_subparsers(dest="action", required=True)
+    p = with_data(token.add_parser("create", help="create an API token; prints it (shown only once)"))
+    p.add_argument("--email", required=True)
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_token_create)
 
     p = with_data(sub.add_parser("gc", help="remove blobs and temporary files a crash left behind"))
     p.add_argument("--older-than", type=float, default=3600, metavar="SECONDS",

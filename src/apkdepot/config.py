@@ -59,6 +59,9 @@ class Settings:
     index_coalesce_ms: int = 150
     # Old index versions whose full bytes are kept (their MD5s are kept forever).
     index_keep_bytes: int = 3
+    # The app list API's limits, per API token.
+    app_list_per_minute: int = 20
+    app_list_per_day: int = 100
     # Server processes run the index builder, cache refresh and download-count
     # flush in a background thread. Tests turn it off to drive them by hand.
     background: bool = True

@@ -83,6 +83,22 @@ V7_MISSING_STORE = _define("MARG-205", N_("Missing store_name or store_id parame
 V7_MISSING_APP = _define("MARG-206", N_("Missing package_name or app_id parameter"))
 V7_MISSING_APKS_DATA = _define("MARG-207", N_("Missing apks_data parameter"))
 
+# --- App-owner records and API tokens ------------------------------------------------
+APPS_PLATFORM = _define("APPS-1", N_("Platform must be 'android' or 'ios'."), 422)
+APPS_ID = _define("APPS-2", N_("Invalid app id: use a package name for Android, and 'id' plus the App Store number or a bundle id for iOS."), 422)
+APPS_CURRENCY = _define("APPS-3", N_("Invalid currency: use an ISO 4217 code such as USD."), 422)
+APPS_TIME_ZONE = _define("APPS-4", N_("Invalid time zone: use an IANA name such as UTC or Europe/Lisbon."), 422)
+APPS_NAME = _define("APPS-5", N_("Please insert a name"), 422)
+APPS_TAKEN = _define("APPS-6", N_("This app is already registered."), 409)
+APPS_NOT_FOUND = _define("APPS-7", N_("No such app"), 404)
+APPS_RETARGETTING = _define("APPS-8", N_("enable_retargetting must be true or false."), 422)
+TOKEN_NOT_FOUND = _define("TOKEN-1", N_("No such API token"), 404)
+TOKEN_NAME = _define("TOKEN-2", N_("A token name has at most 100 characters."), 422)
+MNG_MALFORMED = _define("MNG-1", N_("Authorization token is malformed"), 401)
+MNG_LIMIT = _define("MNG-2", N_("limit must be a whole number from 1 to 1000"), 400)
+MNG_OFFSET = _define("MNG-3", N_("offset must be a whole number of 0 or more"), 400)
+MNG_NO_APPS = _define("MNG-4", N_("No apps found"), 404)
+
 # --- APKs ---------------------------------------------------------------------
 NO_SUCH_APK = _define("APK-1", N_("No such APK"), 404)
 APK_NOT_ZIP = _define("APK-2", N_("The file is not a valid APK: it is not a ZIP archive or it is damaged."), 422)

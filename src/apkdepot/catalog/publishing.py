@@ -23,6 +23,7 @@ from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import ZipLimits, publish_problem
 from apkdepot.apk.sandbox import SandboxLimits, inspect_in_sandbox
+from apkdepot.catalog import owner_apps
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
 from apkdepot.db.time import as_utc, utcnow
@@ -205,6 +206,7 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
                 apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, meta, utcnow()))
                                       .returning(apks.c.id)).scalar_one()
             versions.mark_dirty(conn, store.id, [info.package])
+            owner_apps.on_published(conn, store.owner_id, info.package, info.label)
             return Published(_fetch(conn, apk_id), created=True)
     except BaseException:
         _delete_unreferenced(svc, created_blobs)
@@ -285,6 +287,7 @@ def remove_version(svc: Services, store: Store, package: str, version_code: int)
         if not changed:
             raise Failure(problem(errors.NO_SUCH_APK))
         versions.mark_dirty(conn, store.id, [package])
+        owner_apps.on_removed(conn, store.owner_id, package)
 
 
 def remove_app(svc: Services, store: Store, package: str) -> int:
@@ -295,6 +298,7 @@ def remove_app(svc: Services, store: Store, package: str) -> int:
         if not changed:
             raise Failure(problem(errors.NO_SUCH_APK))
         versions.mark_dirty(conn, store.id, [package])
+        owner_apps.on_removed(conn, store.owner_id, package)
     return changed
 
 

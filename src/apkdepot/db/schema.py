@@ -182,3 +182,38 @@ catalog_clock = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
+
+# The app owner's view of their apps (the app list API). ``position`` numbers
+# a developer's apps 0, 1, 2… in creation order with no gaps (records are
+# never deleted), so a page at any offset is an index seek and the total is
+# the highest position plus one.
+owner_apps = sa.Table(
+    "owner_apps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("developer_id", sa.ForeignKey("developers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("app_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("enable_retargetting", sa.Boolean),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("developer_id", "position"),
+    sa.UniqueConstraint("developer_id", "platform", "app_id"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("developer_id", sa.ForeignKey("developers.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),  # shown in listings, to tell tokens apart
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_used_at", UtcDateTime),
+    sa.Column("revoked_at", UtcDateTime),
+)
