@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -54,3 +57,25 @@ def filled_store(svc: Services, owner_id: int, name: str, apps: int, history: in
             versions.mark_dirty(conn, store.id, [f"org.bench.{name}.churn"])
         versions.build_pending(svc, store.id)
     return stores.get_store(svc, name)
+
+
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """For a PostgreSQL URL: a fresh database beside the one named, dropped
+    afterwards, so a bench never writes into a database someone uses. Other
+    URLs (SQLite, or empty for the embedded default) are used as they are."""
+    if not url.startswith(("postgresql", "postgres")):
+        yield url
+        return
+    from apkdepot.db.engine import make_engine
+
+    name = f"apkdepot_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -33,12 +33,23 @@ from tests.catalog.test_index_property import synthetic  # noqa: E402
 
 
 def main() -> int:
+    from bench._synthetic import scratch_database
+
+    parsed = _parser().parse_args()
+    with scratch_database(parsed.database_url) as url:
+        parsed.database_url = url
+        return run(parsed)
+
+
+def _parser():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000, 100_000])
     parser.add_argument("--database-url", default="")
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    return parser
 
+
+def run(args: argparse.Namespace) -> int:
     data = Path(tempfile.mkdtemp(prefix="apkdepot-bench-"))
     settings = Settings(data_dir=data, database_url=args.database_url, public_url="http://bench.local",
                         password_memory_kib=1024, background=True, log_json=False)
