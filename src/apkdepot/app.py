@@ -18,6 +18,7 @@ from apkdepot.api.json.common import upload_body_limit
 from apkdepot.api.json.owner import AppsController, TokensController
 from apkdepot.api.json.stores import StoresController
 from apkdepot.api.mng.apps import app_list
+from apkdepot.api.fdroid import fdroid_file
 from apkdepot.api.hot import HotPath
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     svc = services or build_services(settings)
 
     runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024),
-                      answers=LruCache(20_000))
+                      answers=LruCache(20_000), files=LruCache(32))
     maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
 
     @asynccontextmanager
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Litestar(
         route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
-                        AppsController, app_list, *REPO_ROUTES],
+                        AppsController, app_list, fdroid_file, *REPO_ROUTES],
         exception_handlers={
             Failure: failure_handler,
             HTTPException: http_exception_handler,

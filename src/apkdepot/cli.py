@@ -64,6 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Every worker process builds its own app from the environment: hand the
     # resolved settings down that way.
     os.environ[ENV_PREFIX + "DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ[ENV_PREFIX + "HOST"] = settings.host
+    os.environ[ENV_PREFIX + "PORT"] = str(settings.port)
     if settings.database_url:
         os.environ[ENV_PREFIX + "DATABASE_URL"] = settings.database_url
     if settings.public_url:

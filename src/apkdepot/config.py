@@ -59,6 +59,9 @@ class Settings:
     index_coalesce_ms: int = 150
     # Old index versions whose full bytes are kept (their MD5s are kept forever).
     index_keep_bytes: int = 3
+    # F-Droid: how many earlier versions entry.json names diffs for (any
+    # earlier one is still answered at diff/<timestamp>.json).
+    fdroid_diffs: int = 10
     # The app list API's limits, per API token.
     app_list_per_minute: int = 20
     app_list_per_day: int = 100

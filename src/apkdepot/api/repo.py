@@ -42,6 +42,7 @@ class Runtime:
     downloads: DownloadCounter
     credentials: LruCache
     answers: LruCache  # pre-encoded hot-path answers, by request and catalog clock
+    files: LruCache  # F-Droid index files of current versions, plain and gzipped
 
 
 def runtime(request: Request) -> Runtime:

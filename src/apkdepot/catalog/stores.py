@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any, Mapping
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
 
 from apkdepot import errors
 from apkdepot.accounts.passwords import sha1_hex
-from apkdepot.db.schema import stores
+from apkdepot.db.schema import store_keys, stores
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.index import versions
@@ -140,12 +141,49 @@ def create_store(svc: Services, owner_id: int, form: Mapping[str, Any]) -> Store
                 raise Failure(problem(errors.STORE_NAME_TAKEN, "name"))
             store_id = conn.execute(stores.insert().values(owner_id=owner_id, name=name, created_at=now,
                                                            updated_at=now, **values).returning(stores.c.id)).scalar_one()
+            save_signing_key(conn, svc, store_id, name)
             versions.create_first_version(conn, svc, store_id, name)
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.STORE_NAME_TAKEN, "name")) from None
     store = get_store(svc, name)
     assert store is not None
     return store
+
+
+def save_signing_key(conn: sa.Connection, svc: Services, store_id: int, name: str) -> str:
+    from apkdepot.index import keys
+
+    key, cert = keys.new_key_and_cert(name)
+    fingerprint = keys.fingerprint(cert)
+    conn.execute(store_keys.insert().values(
+        store_id=store_id, key_pem=keys.encrypt_key(key, svc.secret),
+        cert_der=cert.public_bytes(serialization.Encoding.DER), fingerprint=fingerprint, created_at=utcnow()))
+    return fingerprint
+
+
+def signing_key(svc: Services, store_id: int, name: str):
+    """(private key, certificate) of the store's F-Droid repo, made on first use
+    for stores that predate it."""
+    from cryptography import x509
+
+    from apkdepot.index import keys
+
+    with svc.db.read() as conn:
+        row = conn.execute(sa.select(store_keys).where(store_keys.c.store_id == store_id)).first()
+    if row is None:
+        try:
+            with svc.db.write() as conn:
+                save_signing_key(conn, svc, store_id, name)
+        except sa.exc.IntegrityError:
+            pass  # another process made it first
+        with svc.db.read() as conn:
+            row = conn.execute(sa.select(store_keys).where(store_keys.c.store_id == store_id)).one()
+    return keys.decrypt_key(row.key_pem, svc.secret), x509.load_der_x509_certificate(row.cert_der)
+
+
+def fingerprint_of(svc: Services, store_id: int) -> str | None:
+    with svc.db.read() as conn:
+        return conn.execute(sa.select(store_keys.c.fingerprint).where(store_keys.c.store_id == store_id)).scalar()
 
 
 def update_store(svc: Services, store: Store, form: Mapping[str, Any]) -> Store:

@@ -217,3 +217,30 @@ api_tokens = sa.Table(
     sa.Column("last_used_at", UtcDateTime),
     sa.Column("revoked_at", UtcDateTime),
 )
+
+# Each store's F-Droid signing key (PEM, encrypted with the server secret) and
+# its self-signed certificate. Never served; the fingerprint is public.
+store_keys = sa.Table(
+    "store_keys",
+    metadata,
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key_pem", sa.Text, nullable=False),
+    sa.Column("cert_der", sa.LargeBinary, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# F-Droid lists every published version (info.xml only the newest): the same
+# interval scheme as index_entries, over the same index versions.
+fdroid_entries = sa.Table(
+    "fdroid_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("apk_id", sa.ForeignKey("apks.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("from_version", sa.Integer, nullable=False),
+    sa.Column("to_version", sa.Integer),
+    sa.Index("ix_fdroid_entries_store_id_to_version_from_version", "store_id", "to_version", "from_version"),
+    sa.Index("ix_fdroid_entries_store_id_package", "store_id", "package"),
+)

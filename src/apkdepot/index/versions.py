@@ -21,7 +21,9 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from apkdepot.db.schema import apks, catalog_clock, index_entries, index_pending, index_versions, stores
+from apkdepot.db.schema import (
+    apks, catalog_clock, fdroid_entries, index_entries, index_pending, index_versions, stores,
+)
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.index import infoxml
 from apkdepot.services import Services
@@ -72,6 +74,23 @@ def _desired_entry(conn: sa.Connection, store_id: int, package: str):
     return conn.execute(
         sa.select(apks.c.id).where(apks.c.store_id == store_id, apks.c.package == package, apks.c.removed_at.is_(None))
         .order_by(apks.c.version_code.desc()).limit(1)).scalar()
+
+
+def _move_fdroid_intervals(conn: sa.Connection, store_id: int, package: str, new_version: int) -> bool:
+    """F-Droid lists every published version: open and close its intervals to match."""
+    published = set(conn.execute(sa.select(apks.c.id).where(
+        apks.c.store_id == store_id, apks.c.package == package, apks.c.removed_at.is_(None))).scalars())
+    listed = dict(conn.execute(sa.select(fdroid_entries.c.apk_id, fdroid_entries.c.id).where(
+        fdroid_entries.c.store_id == store_id, fdroid_entries.c.package == package,
+        fdroid_entries.c.to_version.is_(None))).all())
+    gone = [listed[apk_id] for apk_id in listed.keys() - published]
+    if gone:
+        conn.execute(fdroid_entries.update().where(fdroid_entries.c.id.in_(gone)).values(to_version=new_version))
+    added = sorted(published - listed.keys())
+    if added:
+        conn.execute(fdroid_entries.insert(), [dict(store_id=store_id, apk_id=apk_id, package=package,
+                                                    from_version=new_version) for apk_id in added])
+    return bool(gone or added)
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,7 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
         new_version = store.current_version + 1
         changed = False
         for package in packages:
+            changed |= _move_fdroid_intervals(conn, store_id, package, new_version)
             desired = _desired_entry(conn, store_id, package)
             current = conn.execute(sa.select(index_entries.c.id, index_entries.c.apk_id).where(
                 index_entries.c.store_id == store_id, index_entries.c.package == package,

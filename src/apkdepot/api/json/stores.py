@@ -48,6 +48,17 @@ async def _publish_upload(request: Request, developer_id: int, store_name: str) 
         await upload.close()
 
 
+def store_card(request: Request, store: stores.Store) -> dict:
+    """The owner's view of a store, with its F-Droid repo address and fingerprint."""
+    svc = services(request)
+    card = store.public()
+    fingerprint = stores.fingerprint_of(svc, store.id)
+    if fingerprint and not store.private:
+        card["fdroid"] = {"fingerprint": fingerprint.upper(),
+                          "url": f"{base_url(request, svc)}/fdroid/{store.name}/repo?fingerprint={fingerprint.upper()}"}
+    return card
+
+
 class StoresController(Controller):
     path = "/api/stores"
     tags = ["stores"]
@@ -58,7 +69,7 @@ class StoresController(Controller):
         body = await read_json_object(request)
         store = await run(stores.create_store, services(request), developer.id, body)
         changed(request)
-        return ok({"store": store.public()}, 201)
+        return ok({"store": await run(store_card, request, store)}, 201)
 
     @get("/", summary="The developer's stores")
     async def list_mine(self, request: Request) -> Response:
@@ -70,7 +81,7 @@ class StoresController(Controller):
     async def get_one(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         store = await run(stores.owned_store, services(request), developer.id, name)
-        return ok({"store": store.public()})
+        return ok({"store": await run(store_card, request, store)})
 
     @patch("/{name:str}", summary="Change a store's description, theme, privacy or credentials")
     async def update(self, request: Request, name: FromPath[str]) -> Response:

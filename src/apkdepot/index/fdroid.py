@@ -1,0 +1,187 @@
+"""F-Droid repository formats (PROTOCOL §7) as pure functions: plain data in,
+JSON bytes out. index-v2, entry.json, RFC 7396 merge-patch diffs and index-v1."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+ENTRY_VERSION = 20002
+INDEX_V1_VERSION = 20002
+
+
+@dataclass(frozen=True)
+class Version:
+    package: str
+    label: str
+    description: str
+    category: str | None
+    version_code: int
+    version_name: str
+    min_sdk: int
+    target_sdk: int
+    permissions: Sequence[str]
+    abis: Sequence[str]
+    signer_sha256: str
+    sha256: str
+    size: int
+    file_name: str
+    icon_name: str | None
+    icon_sha256: str | None
+    added_ms: int
+
+
+@dataclass(frozen=True)
+class Repo:
+    name: str
+    description: str
+    address: str
+    timestamp: int
+    icon: dict[str, Any] | None = None
+
+
+def to_bytes(document: Any) -> bytes:
+    """Keys sorted, compact, UTF-8: the same document always gives the same bytes."""
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _localized(text: str) -> dict[str, str]:
+    return {"en-US": text}
+
+
+def repo_block(repo: Repo) -> dict[str, Any]:
+    block: dict[str, Any] = {"name": _localized(repo.name), "address": repo.address, "timestamp": repo.timestamp,
+                             "description": _localized(repo.description or repo.name)}
+    if repo.icon:
+        block["icon"] = _localized_file(repo.icon)
+    return block
+
+
+def _localized_file(file: dict[str, Any]) -> dict[str, Any]:
+    return {"en-US": file}
+
+
+def _version_entry(v: Version) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "versionName": v.version_name, "versionCode": v.version_code,
+        "usesSdk": {"minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk},
+        "signer": {"sha256": [v.signer_sha256]},
+    }
+    if v.permissions:
+        manifest["usesPermission"] = [{"name": p} for p in v.permissions]
+    if v.abis:
+        manifest["nativecode"] = list(v.abis)
+    return {"added": v.added_ms, "file": {"name": f"/{v.file_name}", "sha256": v.sha256, "size": v.size},
+            "manifest": manifest}
+
+
+def group(versions: Iterable[Version]) -> dict[str, list[Version]]:
+    packages: dict[str, list[Version]] = {}
+    for v in versions:
+        packages.setdefault(v.package, []).append(v)
+    for listed in packages.values():
+        listed.sort(key=lambda v: v.version_code, reverse=True)
+    return packages
+
+
+def _metadata(listed: list[Version]) -> dict[str, Any]:
+    newest = listed[0]
+    metadata: dict[str, Any] = {"added": min(v.added_ms for v in listed),
+                                "lastUpdated": max(v.added_ms for v in listed),
+                                "name": _localized(newest.label)}
+    if newest.description:
+        metadata["description"] = _localized(newest.description)
+    if newest.category:
+        metadata["categories"] = [newest.category]
+    if newest.icon_name:
+        icon: dict[str, Any] = {"name": f"/icons/{newest.icon_name}"}
+        if newest.icon_sha256:
+            icon["sha256"] = newest.icon_sha256
+        metadata["icon"] = _localized_file(icon)
+    return metadata
+
+
+def index_v2(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+    return {
+        "repo": repo_block(repo),
+        "packages": {package: {"metadata": _metadata(listed),
+                               "versions": {v.sha256: _version_entry(v) for v in listed}}
+                     for package, listed in group(versions).items()},
+    }
+
+
+def merge_patch(old: Any, new: Any) -> Any:
+    """The RFC 7396 patch that turns ``old`` into ``new`` (null deletes a key).
+    Lists and scalars are replaced whole, as the RFC says."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return new
+    patch: dict[str, Any] = {}
+    for key in old.keys() - new.keys():
+        patch[key] = None
+    for key, value in new.items():
+        if key not in old:
+            patch[key] = value
+        elif old[key] != value:
+            patch[key] = merge_patch(old[key], value) if isinstance(value, dict) and isinstance(old[key], dict) else value
+    return patch
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 section 2."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = apply_merge_patch(result.get(key), value)
+    return result
+
+
+def diff(old_index: dict[str, Any], new_index: dict[str, Any]) -> dict[str, Any]:
+    patch = merge_patch(old_index, new_index)
+    # The repo block always travels whole: it carries the new timestamp.
+    patch["repo"] = new_index["repo"]
+    return patch
+
+
+def file_entry(name: str, data: bytes, num_packages: int) -> dict[str, Any]:
+    import hashlib
+
+    return {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "numPackages": num_packages}
+
+
+def entry(timestamp: int, index: dict[str, Any], diffs: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {"timestamp": timestamp, "version": ENTRY_VERSION, "index": index,
+            "diffs": {str(ts): d for ts, d in sorted(diffs.items())}}
+
+
+def index_v1(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+    packages = group(versions)
+    apps = []
+    for package, listed in sorted(packages.items()):
+        newest = listed[0]
+        app: dict[str, Any] = {"packageName": package, "suggestedVersionCode": str(newest.version_code),
+                               "name": newest.label, "summary": newest.label, "license": "Unknown",
+                               "added": min(v.added_ms for v in listed), "lastUpdated": max(v.added_ms for v in listed),
+                               "categories": [newest.category] if newest.category else []}
+        if newest.description:
+            app["description"] = newest.description
+        if newest.icon_name:
+            app["icon"] = newest.icon_name
+        apps.append(app)
+    return {
+        "repo": {"timestamp": repo.timestamp, "version": INDEX_V1_VERSION, "name": repo.name,
+                 "icon": "icon.png", "address": repo.address, "description": repo.description or repo.name},
+        "requests": {"install": [], "uninstall": []},
+        "apps": apps,
+        "packages": {package: [{
+            "added": v.added_ms, "apkName": v.file_name, "hash": v.sha256, "hashType": "sha256",
+            "packageName": v.package, "size": v.size, "versionCode": v.version_code, "versionName": v.version_name,
+            "minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk, "signer": v.signer_sha256,
+            "uses-permission": [[p, None] for p in v.permissions],
+            **({"nativecode": list(v.abis)} if v.abis else {}),
+        } for v in listed] for package, listed in sorted(packages.items())},
+    }

@@ -1,0 +1,140 @@
+"""Every public store as an F-Droid repository: a second writer over the same
+immutable index versions. Version V's files (index-v2.json, entry.json,
+entry.jar, index-v1.jar) are made on first request, kept in blob storage and
+never change; diff/<T>.json is made for any timestamp T the store has served,
+from the F-Droid membership intervals."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from apkdepot.catalog import stores as store_service
+from apkdepot.db.schema import apks, fdroid_entries, index_versions
+from apkdepot.db.time import as_utc
+from apkdepot.index import fdroid
+from apkdepot.index.jar import signed_jar
+from apkdepot.services import Services
+
+_locks: dict[tuple[int, int], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(store_id: int, version: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault((store_id, version), threading.Lock())
+
+
+def file_key(store_id: int, version: int, name: str) -> str:
+    return f"fdroid/{store_id}/{version}/{name}"
+
+
+def diff_key(store_id: int, old: int, new: int) -> str:
+    return f"fdroid/{store_id}/diff/{old}-{new}.json"
+
+
+def millis(value) -> int:
+    return int(as_utc(value).timestamp() * 1000)
+
+
+def version_times(conn: sa.Connection, store_id: int) -> dict[int, int]:
+    """index version -> its timestamp (ms), for every version the store served."""
+    return {v: millis(t) for v, t in conn.execute(sa.select(index_versions.c.version, index_versions.c.created_at)
+                                                   .where(index_versions.c.store_id == store_id))}
+
+
+def versions_at(conn: sa.Connection, store_id: int, version: int) -> list[fdroid.Version]:
+    rows = conn.execute(
+        sa.select(apks).select_from(fdroid_entries.join(apks, apks.c.id == fdroid_entries.c.apk_id))
+        .where(fdroid_entries.c.store_id == store_id, fdroid_entries.c.from_version <= version,
+               sa.or_(fdroid_entries.c.to_version.is_(None), fdroid_entries.c.to_version > version))).all()
+    return [fdroid.Version(
+        package=r.package, label=r.label, description=r.description, category=r.category,
+        version_code=r.version_code, version_name=r.version_name, min_sdk=r.min_sdk, target_sdk=r.target_sdk,
+        permissions=json.loads(r.permissions), abis=[a for a in r.abis.split(",") if a],
+        signer_sha256=r.signer_sha256, sha256=r.sha256, size=r.size, file_name=r.file_name,
+        icon_name=r.icon_name, icon_sha256=r.icon_sha256, added_ms=millis(r.added_at)) for r in rows]
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """What the repo block needs to know about the store."""
+
+    id: int
+    name: str
+    description: str
+    avatar_key: str | None
+
+
+def repo_for(store: StoreView, base_url: str, timestamp: int) -> fdroid.Repo:
+    icon = None
+    if store.avatar_key:
+        icon = {"name": "/icon.png", "sha256": store.avatar_key.split("/")[1].split(".")[0]}
+    return fdroid.Repo(name=store.name, description=store.description, address=f"{base_url}/fdroid/{store.name}/repo",
+                       timestamp=timestamp, icon=icon)
+
+
+def index_at(conn: sa.Connection, svc: Services, store: StoreView, version: int, timestamp: int) -> dict[str, Any]:
+    return fdroid.index_v2(repo_for(store, svc.settings.base_url, timestamp), versions_at(conn, store.id, version))
+
+
+def _num_packages(document: dict[str, Any]) -> int:
+    return len(document.get("packages") or {})
+
+
+def ensure_version_files(svc: Services, store: StoreView, version: int) -> None:
+    """Writes version V's files once; every process makes the same bytes."""
+    if svc.blobs.exists(file_key(store.id, version, "entry.jar")):
+        return
+    with _lock(store.id, version):
+        if svc.blobs.exists(file_key(store.id, version, "entry.jar")):
+            return
+        with svc.db.read() as conn:
+            times = version_times(conn, store.id)
+            current = index_at(conn, svc, store, version, times[version])
+            index_bytes = fdroid.to_bytes(current)
+            diffs = {}
+            earlier = [v for v in sorted(times) if v < version][-svc.settings.fdroid_diffs:]
+            for old in earlier:
+                patch_bytes = _diff_bytes(conn, svc, store, old, version, times, current)
+                diffs[times[old]] = fdroid.file_entry(f"/diff/{times[old]}.json", patch_bytes,
+                                                      _num_packages(json.loads(patch_bytes)))
+            v1 = fdroid.index_v1(repo_for(store, svc.settings.base_url, times[version]),
+                                 versions_at(conn, store.id, version))
+        key, cert = store_service.signing_key(svc, store.id, store.name)
+        entry = fdroid.entry(times[version], fdroid.file_entry("/index-v2.json", index_bytes, _num_packages(current)), diffs)
+        entry_bytes = fdroid.to_bytes(entry)
+        svc.blobs.put_bytes(file_key(store.id, version, "index-v2.json"), index_bytes)
+        svc.blobs.put_bytes(file_key(store.id, version, "entry.json"), entry_bytes)
+        svc.blobs.put_bytes(file_key(store.id, version, "index-v1.jar"),
+                            signed_jar({"index-v1.json": fdroid.to_bytes(v1)}, key, cert))
+        # Last: its presence says the version's files are complete.
+        svc.blobs.put_bytes(file_key(store.id, version, "entry.jar"), signed_jar({"entry.json": entry_bytes}, key, cert))
+
+
+def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, new: int, times: dict[int, int],
+                current: dict[str, Any] | None = None) -> bytes:
+    key = diff_key(store.id, old, new)
+    if svc.blobs.exists(key):
+        return svc.blobs.get_bytes(key)
+    if current is None:
+        current = index_at(conn, svc, store, new, times[new])
+    patch = fdroid.diff(index_at(conn, svc, store, old, times[old]), current)
+    data = fdroid.to_bytes(patch)
+    svc.blobs.put_bytes(key, data)
+    return data
+
+
+def diff_for_timestamp(svc: Services, store: StoreView, version: int, timestamp: int) -> bytes | None:
+    """The merge patch from the index the store served at ``timestamp`` to the
+    current one; None when the store never served that timestamp."""
+    with svc.db.read() as conn:
+        times = version_times(conn, store.id)
+        old = next((v for v, t in times.items() if t == timestamp), None)
+        if old is None or old > version:
+            return None
+        return _diff_bytes(conn, svc, store, old, version, times)
