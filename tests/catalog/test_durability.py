@@ -112,3 +112,16 @@ def test_publish_is_visible_within_one_second_with_the_background_builder(tmp_pa
             assert time.monotonic() - published_at < 1.0, "publish not visible in the index within one second"
             time.sleep(0.02)
     svc.close()
+
+
+def test_gc_keeps_recent_fdroid_files_and_drops_stale_ones(client, svc):
+    from apkdepot.catalog.gc import _fdroid_file_kept
+
+    current = {7: 10}
+    assert _fdroid_file_kept("fdroid/7/10/entry.jar", current, 3)
+    assert _fdroid_file_kept("fdroid/7/7/index-v2.json", current, 3)
+    assert not _fdroid_file_kept("fdroid/7/6/index-v2.json", current, 3)
+    assert _fdroid_file_kept("fdroid/7/diff/2-10.json", current, 3)
+    assert not _fdroid_file_kept("fdroid/7/diff/2-9.json", current, 3)
+    assert not _fdroid_file_kept("fdroid/8/10/entry.jar", current, 3)  # store gone
+    assert not _fdroid_file_kept("fdroid/7/../x", current, 3)

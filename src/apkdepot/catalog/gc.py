@@ -20,14 +20,27 @@ class Collected:
     temp_files: int
 
 
+def _fdroid_file_kept(key: str, current_versions: dict[int, int], keep: int) -> bool:
+    """fdroid/<store>/<version>/<file>: kept for the last ``keep`` versions;
+    fdroid/<store>/diff/<old>-<new>.json: kept while <new> is current (older
+    diffs are made again on request)."""
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].isdigit() or int(parts[1]) not in current_versions:
+        return False
+    current = current_versions[int(parts[1])]
+    if parts[2] == "diff":
+        return parts[3].removesuffix(".json").rpartition("-")[2] == str(current)
+    return parts[2].isdigit() and current - keep <= int(parts[2]) <= current
+
+
 def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
     with svc.db.read() as conn:
         apk_hashes = set(conn.execute(sa.select(apks.c.sha256)).scalars())
         icon_hashes = set(conn.execute(sa.select(apks.c.icon_sha256).where(apks.c.icon_sha256.is_not(None))).scalars())
-        kept_indexes = set()
-        for store_id, current in conn.execute(sa.select(stores.c.id, stores.c.current_version)):
-            for version in range(max(1, current - svc.settings.index_keep_bytes), current + 1):
-                kept_indexes.add(versions.index_key(store_id, version))
+        current_versions = dict(conn.execute(sa.select(stores.c.id, stores.c.current_version)).all())
+        kept_indexes = {versions.index_key(store_id, version)
+                        for store_id, current in current_versions.items()
+                        for version in range(max(1, current - svc.settings.index_keep_bytes), current + 1)}
         avatars = set(conn.execute(sa.select(stores.c.avatar_key).where(stores.c.avatar_key.is_not(None))).scalars())
     removed = 0
     for key in list(svc.blobs.keys_older_than("", grace_seconds)):
@@ -39,6 +52,7 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
             or (folder == "icons" and digest not in icon_hashes)
             or (folder == "indexes" and key not in kept_indexes)
             or (folder == "avatars" and key not in avatars)
+            or (folder == "fdroid" and not _fdroid_file_kept(key, current_versions, svc.settings.index_keep_bytes))
         )
         if orphan:
             svc.blobs.delete(key)

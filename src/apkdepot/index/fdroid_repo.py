@@ -116,14 +116,24 @@ def ensure_version_files(svc: Services, store: StoreView, version: int) -> None:
         svc.blobs.put_bytes(file_key(store.id, version, "entry.jar"), signed_jar({"entry.json": entry_bytes}, key, cert))
 
 
+def served_index(conn: sa.Connection, svc: Services, store: StoreView, version: int, times: dict[int, int]) -> dict[str, Any]:
+    """The index-v2 document exactly as served for a version when its file is
+    kept; rebuilt from the membership intervals when it never was written or
+    has been collected."""
+    key = file_key(store.id, version, "index-v2.json")
+    if svc.blobs.exists(key):
+        return json.loads(svc.blobs.get_bytes(key))
+    return index_at(conn, svc, store, version, times[version])
+
+
 def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, new: int, times: dict[int, int],
                 current: dict[str, Any] | None = None) -> bytes:
     key = diff_key(store.id, old, new)
     if svc.blobs.exists(key):
         return svc.blobs.get_bytes(key)
     if current is None:
-        current = index_at(conn, svc, store, new, times[new])
-    patch = fdroid.diff(index_at(conn, svc, store, old, times[old]), current)
+        current = served_index(conn, svc, store, new, times)
+    patch = fdroid.diff(served_index(conn, svc, store, old, times), current)
     data = fdroid.to_bytes(patch)
     svc.blobs.put_bytes(key, data)
     return data
@@ -132,6 +142,7 @@ def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, 
 def diff_for_timestamp(svc: Services, store: StoreView, version: int, timestamp: int) -> bytes | None:
     """The merge patch from the index the store served at ``timestamp`` to the
     current one; None when the store never served that timestamp."""
+    ensure_version_files(svc, store, version)
     with svc.db.read() as conn:
         times = version_times(conn, store.id)
         old = next((v for v, t in times.items() if t == timestamp), None)

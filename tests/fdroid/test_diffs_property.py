@@ -1,0 +1,89 @@
+"""For every timestamp T a store served, merge-patching the index-v2 served at
+T with diff/T.json gives exactly the current index-v2.json; and entry.json's
+sha256 and size match the bytes served."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apkdepot.catalog import publishing, stores
+from apkdepot.errors import Failure
+from apkdepot.index import fdroid, versions
+from tests.catalog.test_index_property import operation, synthetic
+from tests.conftest import BACKENDS
+from tests.helpers import make_developer
+
+_names = itertools.count()
+
+
+def fetch(client, store: str, name: str) -> bytes:
+    response = client.get(f"/fdroid/{store}/repo/{name}", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200, (name, response.text[:200])
+    return response.content
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=st.lists(operation, min_size=1, max_size=16), description_change=st.booleans())
+def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, description_change):
+    owner = getattr(svc, "_fdroid_owner", None)
+    if owner is None:
+        owner = svc._fdroid_owner = make_developer(svc, "fdroid@example.com")[0]
+    store = stores.create_store(svc, owner.id, {"name": f"fd-{next(_names)}"})
+    source = tmp_path / "blob.apk"
+    source.write_bytes(b"synthetic")
+    cache = client.litestar.state.runtime.cache
+    served: dict[int, dict] = {}
+
+    def snapshot() -> None:
+        cache.refresh(force=True)
+        entry = json.loads(fetch(client, store.name, "entry.json"))
+        served[entry["timestamp"]] = json.loads(fetch(client, store.name, "index-v2.json"))
+
+    snapshot()
+    for step, (action, package, version_code) in enumerate(history):
+        try:
+            if action == "publish":
+                publishing._record(svc, store, synthetic(package, version_code), {}, source)
+            elif action == "remove_version":
+                publishing.remove_version(svc, store, package, version_code)
+            elif action == "remove_app":
+                publishing.remove_app(svc, store, package)
+            elif versions.build_pending(svc, store.id):
+                snapshot()
+        except Failure:
+            pass
+        if description_change and step == len(history) // 2:
+            stores.update_store(svc, store, {"description": f"changed at step {step}"})
+    if versions.build_pending(svc, store.id):
+        snapshot()
+    cache.refresh(force=True)
+
+    current_bytes = fetch(client, store.name, "index-v2.json")
+    current = json.loads(current_bytes)
+    entry = json.loads(fetch(client, store.name, "entry.json"))
+    assert entry["index"]["sha256"] == hashlib.sha256(current_bytes).hexdigest()
+    assert entry["index"]["size"] == len(current_bytes)
+    assert entry["index"]["numPackages"] == len(current["packages"])
+    assert len(entry["diffs"]) == min(len(served) - 1, svc.settings.fdroid_diffs)
+    for timestamp, listed in entry["diffs"].items():
+        data = fetch(client, store.name, listed["name"].lstrip("/"))
+        assert (listed["sha256"], listed["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    for timestamp, old in served.items():
+        patch = json.loads(fetch(client, store.name, f"diff/{timestamp}.json"))
+        assert fdroid.apply_merge_patch(old, patch) == current
+    assert client.get(f"/fdroid/{store.name}/repo/diff/12345.json").status_code == 404
+
+
+def test_merge_patch_round_trip_examples():
+    old = {"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2]}
+    new = {"a": 1, "b": {"c": 4}, "e": [2], "f": None if False else "x"}
+    patch = fdroid.merge_patch(old, new)
+    assert patch == {"b": {"c": 4, "d": None}, "e": [2], "f": "x"}
+    assert fdroid.apply_merge_patch(old, patch) == new
