@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from apkdepot.catalog import stores
-from apkdepot.db.schema import apks, index_entries
+from apkdepot.db.schema import apks, fdroid_entries, index_entries
 from apkdepot.index import infoxml, versions
 from apkdepot.services import Services
 
@@ -48,8 +48,9 @@ def filled_store(svc: Services, owner_id: int, name: str, apps: int, history: in
             conn.execute(apks.insert(), rows)
         ids = conn.execute(sa.select(apks.c.id, apks.c.package).where(apks.c.store_id == store.id)).all()
         for start in range(0, len(ids), batch):
-            conn.execute(index_entries.insert(), [dict(store_id=store.id, apk_id=i, package=p, from_version=2)
-                                                  for i, p in ids[start:start + batch]])
+            rows = [dict(store_id=store.id, apk_id=i, package=p, from_version=2) for i, p in ids[start:start + batch]]
+            conn.execute(index_entries.insert(), rows)
+            conn.execute(fdroid_entries.insert(), rows)
         versions._write_version(conn, svc, store.id, store.name, 2)
     for v in range(history):
         with svc.db.write() as conn:

@@ -47,11 +47,18 @@ def version_times(conn: sa.Connection, store_id: int) -> dict[int, int]:
                                                    .where(index_versions.c.store_id == store_id))}
 
 
-def versions_at(conn: sa.Connection, store_id: int, version: int) -> list[fdroid.Version]:
-    rows = conn.execute(
-        sa.select(apks).select_from(fdroid_entries.join(apks, apks.c.id == fdroid_entries.c.apk_id))
-        .where(fdroid_entries.c.store_id == store_id, fdroid_entries.c.from_version <= version,
-               sa.or_(fdroid_entries.c.to_version.is_(None), fdroid_entries.c.to_version > version))).all()
+def versions_at(conn: sa.Connection, store_id: int, version: int,
+                packages: list[str] | None = None) -> list[fdroid.Version]:
+    """The versions listed at an index version (only these packages, when given)."""
+    query = (sa.select(apks).select_from(fdroid_entries.join(apks, apks.c.id == fdroid_entries.c.apk_id))
+             .where(fdroid_entries.c.store_id == store_id, fdroid_entries.c.from_version <= version,
+                    sa.or_(fdroid_entries.c.to_version.is_(None), fdroid_entries.c.to_version > version)))
+    if packages is None:
+        rows = conn.execute(query).all()
+    else:
+        rows = []
+        for start in range(0, len(packages), 500):
+            rows += conn.execute(query.where(fdroid_entries.c.package.in_(packages[start:start + 500]))).all()
     return [fdroid.Version(
         package=r.package, label=r.label, description=r.description, category=r.category,
         version_code=r.version_code, version_name=r.version_name, min_sdk=r.min_sdk, target_sdk=r.target_sdk,
@@ -133,10 +140,38 @@ def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, 
         return svc.blobs.get_bytes(key)
     if current is None:
         current = served_index(conn, svc, store, new, times)
-    patch = fdroid.diff(served_index(conn, svc, store, old, times), current)
+    patch = diff_document(conn, store, old, new, current)
     data = fdroid.to_bytes(patch)
     svc.blobs.put_bytes(key, data)
     return data
+
+
+def changed_packages(conn: sa.Connection, store_id: int, old: int, new: int) -> list[str]:
+    """Packages whose listed versions differ between two index versions: those
+    with an interval that opened or closed after ``old`` (up to ``new``)."""
+    opened = sa.and_(fdroid_entries.c.from_version > old, fdroid_entries.c.from_version <= new)
+    closed = sa.and_(fdroid_entries.c.to_version > old, fdroid_entries.c.to_version <= new)
+    return sorted(conn.execute(sa.select(fdroid_entries.c.package).where(
+        fdroid_entries.c.store_id == store_id, sa.or_(opened, closed)).distinct()).scalars())
+
+
+def diff_document(conn: sa.Connection, store: StoreView, old: int, new: int, current: dict[str, Any]) -> dict[str, Any]:
+    """The RFC 7396 patch from version ``old`` to the served ``current`` document.
+    Package entries are pure functions of immutable APK rows, so only the
+    packages that changed in between need looking at: the cost follows the
+    change, not the store. The repo block travels whole (it has the new timestamp)."""
+    changed = changed_packages(conn, store.id, old, new)
+    before = fdroid.index_v2(fdroid.Repo("", "", "", 0), versions_at(conn, store.id, old, changed))["packages"]
+    patch: dict[str, Any] = {"repo": current["repo"]}
+    packages: dict[str, Any] = {}
+    for package in changed:
+        was, now = before.get(package), current["packages"].get(package)
+        if was == now:
+            continue
+        packages[package] = None if now is None else (now if was is None else fdroid.merge_patch(was, now))
+    if packages:
+        patch["packages"] = packages
+    return patch
 
 
 def diff_for_timestamp(svc: Services, store: StoreView, version: int, timestamp: int) -> bytes | None:
