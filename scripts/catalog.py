@@ -26,7 +26,7 @@ def extract() -> Catalog:
     template = Catalog(project="ApkDepot")
     for filename, lineno, message, comments, context in extract_from_dir(
             str(ROOT), method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
-            keywords={"N_": None, "_": None, "gettext": None},
+            keywords={"N_": None, "_": None, "gettext": (2,)},
             options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
         for msgid in (message if isinstance(message, tuple) else (message,)):
             if msgid:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import sqlalchemy as sa
@@ -18,7 +19,11 @@ from apkdepot.api.json.common import upload_body_limit
 from apkdepot.api.json.owner import AppsController, TokensController
 from apkdepot.api.json.stores import StoresController
 from apkdepot.api.mng.apps import app_list
+from litestar.static_files import create_static_files_router
+
 from apkdepot.api.fdroid import fdroid_file
+from apkdepot.docs.site import DocsPages
+from apkdepot.portal.views import Dashboard, PublicPages
 from apkdepot.api.hot import HotPath
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
@@ -96,7 +101,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Litestar(
         route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
-                        AppsController, app_list, fdroid_file, *REPO_ROUTES],
+                        AppsController, app_list, fdroid_file, *REPO_ROUTES, PublicPages, Dashboard, DocsPages,
+                        create_static_files_router(path="/static", directories=[Path(__file__).with_name("portal") / "static"],
+                                                   include_in_schema=False)],
         exception_handlers={
             Failure: failure_handler,
             HTTPException: http_exception_handler,

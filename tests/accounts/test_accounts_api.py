@@ -21,7 +21,7 @@ def register(client, form, **kw):
 
 
 def confirm_token(mailer):
-    return link_token(mailer.last_body(), "/api/accounts/confirm")
+    return link_token(mailer.last_body(), "/confirm")
 
 
 def test_sign_up_sends_a_confirmation_mail_and_stores_no_secret(client, mailer, svc):
@@ -119,7 +119,7 @@ def test_password_reset_flow(client, mailer, svc):
     assert unknown.status_code == known.status_code == 200
     assert unknown.json() == known.json() == {"status": "OK"}
     assert len(mailer.sent) == 1
-    token = link_token(mailer.last_body(), "/api/accounts/password/reset")
+    token = link_token(mailer.last_body(), "/reset")
     assert client.get("/api/accounts/password/reset", params={"token": token}).json()["valid"] is True
 
     weak = client.post("/api/accounts/password/reset", json={"token": token, "password": "short"})
@@ -138,7 +138,7 @@ def test_password_reset_flow(client, mailer, svc):
 def test_password_reset_link_expires(client, mailer, svc):
     make_developer(svc, "dev@example.com")
     client.post("/api/accounts/password/forgot", json={"email": "dev@example.com"})
-    token = link_token(mailer.last_body(), "/api/accounts/password/reset")
+    token = link_token(mailer.last_body(), "/reset")
     with svc.db.write() as conn:
         conn.execute(account_links.update().values(expires_at=utcnow()))
     response = client.post("/api/accounts/password/reset", json={"token": token, "password": "new-pass-9"})

@@ -227,11 +227,11 @@ RESET_BODY = N_(
 
 
 def confirmation_link(base_url: str, secret: str) -> str:
-    return f"{base_url.rstrip('/')}/api/accounts/confirm?token={secret}"
+    return f"{base_url.rstrip('/')}/confirm?token={secret}"
 
 
 def reset_link(base_url: str, secret: str) -> str:
-    return f"{base_url.rstrip('/')}/api/accounts/password/reset?token={secret}"
+    return f"{base_url.rstrip('/')}/reset?token={secret}"
 
 
 def _send_confirmation(svc: Services, email: str, secret: str, lang: str, base_url: str) -> None:
@@ -363,3 +363,28 @@ def primary_store_name(svc: Services, developer_id: int) -> str | None:
     with svc.db.read() as conn:
         return conn.execute(sa.select(stores.c.name).where(stores.c.owner_id == developer_id)
                             .order_by(stores.c.id).limit(1)).scalar()
+
+
+def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, lang: str, base_url: str,
+                             client_ip: str | None) -> Developer:
+    """"Ups... wrong email...": an account that has not confirmed its address yet
+    may change it; the confirmation goes to the new one."""
+    email = new_email.strip().lower() if isinstance(new_email, str) else ""
+    throttle(svc, "resend", email or None, client_ip, svc.settings.signup_per_address, svc.settings.signup_per_ip)
+    if not valid_email(email):
+        raise Failure(problem(errors.REG_EMAIL, "email"))
+    developer = developer_by_id(svc, developer_id)
+    if developer is None or developer.confirmed:
+        raise Failure(problem(errors.LINK_INVALID))
+    try:
+        with svc.db.write() as conn:
+            if email != developer.email and _email_taken(conn, email):
+                raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
+            conn.execute(developers.update().where(developers.c.id == developer_id).values(email=email))
+            secret = _new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
+    except sa.exc.IntegrityError:
+        raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None
+    _send_confirmation(svc, email, secret, lang, base_url)
+    updated = developer_by_id(svc, developer_id)
+    assert updated is not None
+    return updated

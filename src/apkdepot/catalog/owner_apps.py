@@ -20,9 +20,11 @@ from apkdepot.apk.inspect import PACKAGE_RE
 from apkdepot.db.schema import apks, developers, owner_apps, stores
 from apkdepot.db.time import utcnow
 from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import N_
 from apkdepot.services import Services
 
 PLATFORMS = ("android", "ios")
+STATUSES = (N_("pending"), N_("active"))
 CURRENCIES = frozenset(list_currencies())
 TIME_ZONES = frozenset(zoneinfo.available_timezones())
 IOS_STORE_ID = re.compile(r"^id\d{1,15}$")

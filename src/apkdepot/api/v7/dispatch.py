@@ -48,6 +48,7 @@ class V7Endpoint:
     methods: frozenset[str] = frozenset({"GET", "POST"})
     params: tuple[tuple[str, str], ...] = ()
     error_codes: tuple[str, ...] = ()
+    example: dict[str, Any] = field(default_factory=dict)
 
 
 V7_REGISTRY: dict[str, V7Endpoint] = {}

@@ -11,6 +11,7 @@ from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
 from apkdepot.catalog import queries
 from apkdepot.catalog.publishing import apk_url
 from apkdepot.errors import Failure, Problem, problem
+from apkdepot.i18n import N_
 from apkdepot.index.cache import CachedStore
 
 MAX_UPDATE_PACKAGES = 100
@@ -77,11 +78,11 @@ def store_card(call: V7Call, store: CachedStore) -> dict[str, Any]:
     }
 
 
-@v7_endpoint(name="store/getMeta", summary="A store's card and its current index hash", in_loop=True,
-             params=(("store_name", "Store name"), ("store_id", "Store id"),
-                     ("store_user", "User name, for a private store"),
-                     ("store_pass_sha1", "SHA-1 hex of the password, for a private store")),
-             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4"))
+@v7_endpoint(name="store/getMeta", summary=N_("A store's card and its current index hash"), in_loop=True,
+             params=(("store_name", N_("Store name")), ("store_id", N_("Store id")),
+                     ("store_user", N_("User name, for a private store")),
+                     ("store_pass_sha1", N_("SHA-1 hex of the password, for a private store"))),
+             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4"), example={"store_name": "$demo"})
 def store_get_meta(call: V7Call) -> dict[str, Any]:
     store = resolve_store(call)
     if store.private:
@@ -115,10 +116,11 @@ def datalist(items: list[dict[str, Any]], total: int, offset: int, limit: int) -
                          "list": items}}
 
 
-@v7_endpoint(name="apps/get", summary="The apps a store lists, paginated",
-             params=(("store_name", "Store name"), ("store_id", "Store id"), ("limit", "1 to 100, default 25"),
-                     ("offset", "Entries to skip"), ("sort", "package (default), alpha, latest or downloads")),
-             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4", "IARG-105", "IARG-102"))
+@v7_endpoint(name="apps/get", summary=N_("The apps a store lists, paginated"),
+             params=(("store_name", N_("Store name")), ("store_id", N_("Store id")), ("limit", N_("1 to 100, default 25")),
+                     ("offset", N_("Entries to skip")), ("sort", N_("package (default), alpha, latest or downloads"))),
+             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4", "IARG-105", "IARG-102"),
+             example={"store_name": "$demo", "limit": "2"})
 def apps_get(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
     limit = _int(call, "limit", 25, 1, 100, found)
@@ -133,10 +135,11 @@ def apps_get(call: V7Call) -> dict[str, Any]:
     return datalist([app_card(call, store, a) for a in apps], total, offset, limit)
 
 
-@v7_endpoint(name="app/getMeta", summary="One app's details",
-             params=(("package_name", "Package name"), ("app_id", "App (APK) id"),
-                     ("store_name", "Store name (optional: the first public store listing it)")),
-             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"))
+@v7_endpoint(name="app/getMeta", summary=N_("One app's details"),
+             params=(("package_name", N_("Package name")), ("app_id", N_("App (APK) id")),
+                     ("store_name", N_("Store name (optional: the first public store listing it)"))),
+             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
+             example={"package_name": "$package", "store_name": "$demo"})
 def app_get_meta(call: V7Call) -> dict[str, Any]:
     package, app_id = call.text("package_name"), call.text("app_id")
     if not package and not app_id:
@@ -164,11 +167,13 @@ def _signature(value: Any) -> str | None:
     return cleaned if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", cleaned) else None
 
 
-@v7_endpoint(name="listAppsUpdates", summary="Newer versions of installed apps, signed by the same key",
+@v7_endpoint(name="listAppsUpdates", summary=N_("Newer versions of installed apps, signed by the same key"),
              methods=frozenset({"POST"}),
-             params=(("apks_data", "[{package, vercode, signature}], at most 100"),
-                     ("store_names", "Stores to look in (default: every public store)")),
-             error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-3"))
+             params=(("apks_data", N_("[{package, vercode, signature}], at most 100")),
+                     ("store_names", N_("Stores to look in (default: every public store)"))),
+             error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
+             example={"apks_data": [{"package": "$package", "vercode": 1, "signature": "$signer"}],
+                      "store_names": ["$demo"]})
 def list_apps_updates(call: V7Call) -> dict[str, Any]:
     installed = call.params.get("apks_data")
     if installed is None or installed == []:

@@ -32,6 +32,8 @@ from apkdepot.i18n import N_
         WsField("repo", N_("The developer's first store, when there is one")),
     ),
     error_codes=("MARG-201", "MARG-202", "AUTH-1", "AUTH-2", "RATE-1"),
+    example={"user": "$demo_email", "passhash": "$demo_passhash"},
+    example_method="POST",
 )
 def check_user_credentials(call: WsCall) -> dict[str, Any]:
     developer = accounts.authenticate(call.svc, call.get("user"), call.get("passhash").lower(), call.client_ip)
@@ -54,6 +56,8 @@ def check_user_credentials(call: WsCall) -> dict[str, Any]:
         WsField("token", N_("The new developer token")),
     ),
     error_codes=("MARG-200", "IARG-2"),
+    example={},  # a real call would replace the demo token: the sample shows the answer without one
+    example_method="POST",
 )
 def regenerate_token(call: WsCall) -> dict[str, Any]:
     assert call.developer is not None

@@ -45,6 +45,8 @@ META_FIELDS = ("description", "category", "apk_website", "apk_email")
     ),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-5", "IARG-1", "REPO-1", "APK-2", "APK-3", "APK-4", "APK-5",
                  "APK-6", "APK-7", "APK-8", "APK-9", "APK-10", "APK-11", "APK-12", "APK-13", "REPO-4"),
+    example={"token": "$token", "repo": "$demo", "apk_md5sum": "$md5"},
+    example_method="POST",
 )
 def upload_app_to_repo(call: WsCall) -> dict[str, Any]:
     assert call.developer is not None

@@ -50,6 +50,10 @@ class WsEndpoint:
     # Argument checks that do not need the caller's identity: run even when the
     # token is missing or wrong, so every problem is reported at once.
     validator: Callable[["WsCall"], list] | None = None
+    # The documentation's sample request: parameters, with $placeholders the
+    # docs resolve against the demo store ($demo, $token, $first_hash, …).
+    example: dict[str, str] = field(default_factory=dict)
+    example_method: str = "GET"
 
 
 REGISTRY: dict[str, WsEndpoint] = {}

@@ -130,6 +130,7 @@ def validate_change(call: WsCall) -> list[Problem]:
         WsField("appscount", N_("Number of total applications available (only if hasupdates=TRUE and repo version hash has NOT matched)")),
     ),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106", "IARG-107"),
+    example={"token": "$token", "repo": "$demo,$demo", "hash": "$first_hash,$current_hash"},
 )
 def list_repository_change(call: WsCall) -> dict[str, Any]:
     request = parse_change_request(call)
@@ -160,6 +161,7 @@ def avatar_url(call: WsCall, store: CachedStore) -> str | None:
     params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100), MODE_PARAM),
     response_fields=(STATUS, ERRORS, WsField("listing", N_("name, avatar, downloads, theme, description, appscount"))),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
+    example={"token": "$token", "repo": "$demo"},
 )
 def get_repository_info(call: WsCall) -> dict[str, Any]:
     store = store_of(call)
@@ -191,6 +193,7 @@ def index_entry(app: queries.App) -> dict[str, Any]:
     response_fields=(STATUS, ERRORS, WsField("listing", N_("The applications, as in info.xml")),
                      WsField("total", N_("Number of applications in the store"))),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-105"),
+    example={"token": "$token", "repo": "$demo", "limit": "2"},
 )
 def list_repository(call: WsCall) -> dict[str, Any]:
     found: list[Problem] = []
@@ -234,6 +237,7 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                      WsField("meta", N_("title, description, developer, downloads")),
                      WsField("signature", N_("SHA1 of the signing certificate"))),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-7", "IARG-3", "IARG-1", "APK-1"),
+    example={"token": "$token", "repo": "$demo", "apkid": "$package", "vercode": "$vercode"},
 )
 def get_apk_info(call: WsCall) -> dict[str, Any]:
     store = store_of(call)
@@ -278,6 +282,7 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
     response_fields=(STATUS, ERRORS, WsField("listing", N_("Matching applications: repo plus the fields of info.xml")),
                      WsField("total", N_("Number of matches"))),
     error_codes=("MARG-200", "IARG-2", "MARG-203", "IARG-1", "IARG-105"),
+    example={"token": "$token", "search": "beta", "limit": "5"},
 )
 def list_search_apks(call: WsCall) -> dict[str, Any]:
     found: list[Problem] = []

@@ -1,0 +1,493 @@
+"""The developer portal: sign-up, confirmation, log-in, password reset, the
+dashboard (dev token, API tokens, stores, uploads, apps) and public store
+pages. Pages only call the same services as the JSON API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath
+
+from apkdepot import errors
+from apkdepot.accounts import api_tokens
+from apkdepot.accounts import services as accounts
+from apkdepot.accounts.passwords import sha1_hex
+from apkdepot.api.json.common import SESSION_COOKIE, changed, client_ip, run, services
+from apkdepot.api.ws.dispatch import base_url
+from apkdepot.catalog import owner_apps, publishing, queries, stores
+from apkdepot.catalog.uploads import upload_to_temp_file
+from apkdepot.errors import Failure, problem
+from apkdepot.portal.web import (
+    COOKIE_NOTICE, check_csrf, current_session, field_errors, locale_of, read_form, redirect, render, safe_next,
+    secure,
+)
+from apkdepot.i18n import N_, gettext
+
+SIGNUP_COOKIE = "apkdepot_signup"
+SIGNUP_FIELDS = ("email", "name", "account_type", "website", "business_name", "company_name", "address", "city",
+                 "zip_code", "country", "phone", "tax_id", "accept_terms")
+NOTICES = {
+    "token": N_("Your dev token was regenerated. The old one no longer works."),
+    "revoked": N_("The API token was revoked."),
+    "store": N_("The store was created."),
+    "saved": N_("Saved."),
+    "removed": N_("The version was removed."),
+    "app": N_("The app was registered."),
+}
+
+
+def _signup_cookie_value(request: Request, developer_id: int) -> str:
+    mac = hmac.new(services(request).secret, f"signup:{developer_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{developer_id}.{mac}"
+
+
+def _signup_developer_id(request: Request) -> int | None:
+    raw = request.cookies.get(SIGNUP_COOKIE, "")
+    developer_id, _, mac = raw.partition(".")
+    if not developer_id.isdigit():
+        return None
+    expected = _signup_cookie_value(request, int(developer_id)).partition(".")[2]
+    return int(developer_id) if hmac.compare_digest(mac, expected) else None
+
+
+def _notice(request: Request) -> str | None:
+    key = request.query_params.get("done")
+    return gettext(locale_of(request), NOTICES[key]) if key in NOTICES else None
+
+
+async def _session_or_login(request: Request):
+    session = await current_session(request)
+    if session is None:
+        return None, redirect(f"/login?next={request.url.path}")
+    return session, None
+
+
+def _forbidden(request: Request, failure: Failure, session=None) -> Response:
+    locale = locale_of(request)
+    return render(request, "message.html", failure.http_status, session=session, heading=gettext(locale, "Sorry"),
+                  problem="\n".join(p.message(locale) for p in failure.problems))
+
+
+class PublicPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request) -> Response:
+        session = await current_session(request)
+        svc = services(request)
+        public = [s for s in (request.app.state.runtime.cache.by_id(i) for i in await run(queries.public_store_ids, svc)) if s]
+        return render(request, "home.html", session=session, public_stores=public)
+
+    @get("/privacy")
+    async def privacy(self, request: Request) -> Response:
+        return render(request, "privacy.html", session=await current_session(request))
+
+    @post("/cookies/ok", status_code=303)
+    async def cookies_ok(self, request: Request) -> Response:
+        form = await read_form(request)
+        session = await current_session(request)
+        try:
+            check_csrf(request, form, session)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        response = redirect(safe_next(form.get("next")))
+        response.set_cookie(Cookie(key=COOKIE_NOTICE, value="1", path="/", max_age=365 * 86400, samesite="lax",
+                                   secure=secure(request)))
+        return response
+
+    @get("/signup")
+    async def signup_form(self, request: Request) -> Response:
+        return render(request, "signup.html", form={"account_type": "personal"}, errors={}, general=[])
+
+    @post("/signup", status_code=200)
+    async def signup(self, request: Request) -> Response:
+        form = await read_form(request)
+        locale = locale_of(request)
+        svc = services(request)
+        shown = {k: form.get(k, "") for k in SIGNUP_FIELDS}
+        try:
+            check_csrf(request, form, None)
+            developer = await run(accounts.register, svc, form, locale, base_url(request, svc), client_ip(request))
+        except Failure as failure:
+            if failure.http_status == 403:
+                return _forbidden(request, failure)
+            by_field, general = field_errors(failure, locale)
+            return render(request, "signup.html", 429 if failure.http_status == 429 else 422, form=shown,
+                          errors=by_field, general=general)
+        response = render(request, "signup_sent.html", email=developer.email, errors={})
+        response.set_cookie(Cookie(key=SIGNUP_COOKIE, value=_signup_cookie_value(request, developer.id), path="/",
+                                   max_age=3600, httponly=True, samesite="strict", secure=secure(request)))
+        return response
+
+    @post("/signup/email", status_code=200)
+    async def wrong_email(self, request: Request) -> Response:
+        form = await read_form(request)
+        locale = locale_of(request)
+        svc = services(request)
+        developer_id = _signup_developer_id(request)
+        try:
+            check_csrf(request, form, None)
+            if developer_id is None:
+                raise Failure(problem(errors.LINK_INVALID))
+            developer = await run(accounts.change_unconfirmed_email, svc, developer_id, form.get("email"), locale,
+                                  base_url(request, svc), client_ip(request))
+        except Failure as failure:
+            if failure.http_status == 403:
+                return _forbidden(request, failure)
+            by_field, general = field_errors(failure, locale)
+            return render(request, "signup_sent.html", 422, email="", errors=by_field or {"email": "\n".join(general)})
+        return render(request, "signup_sent.html", email=developer.email, errors={})
+
+    @get("/confirm")
+    async def confirm(self, request: Request) -> Response:
+        locale = locale_of(request)
+        try:
+            await run(accounts.confirm_email, services(request), request.query_params.get("token", ""))
+        except Failure as failure:
+            return render(request, "message.html", 400, heading=gettext(locale, "Email confirmation"),
+                          problem="\n".join(p.message(locale) for p in failure.problems))
+        return render(request, "message.html", heading=gettext(locale, "Your email address is confirmed."),
+                      text=gettext(locale, "You can log in now."), link="/login", link_text=gettext(locale, "Log in"))
+
+    @get("/login")
+    async def login_form(self, request: Request) -> Response:
+        return render(request, "login.html", email="", errors={}, general=[],
+                      next=safe_next(request.query_params.get("next"), "/dashboard"))
+
+    @post("/login", status_code=200)
+    async def login(self, request: Request) -> Response:
+        form = await read_form(request)
+        locale = locale_of(request)
+        svc = services(request)
+        try:
+            check_csrf(request, form, None)
+            developer = await run(accounts.authenticate, svc, form.get("email"), sha1_hex(form.get("password", "")),
+                                  client_ip(request))
+        except Failure as failure:
+            if failure.http_status == 403 and failure.problems[0].code == "AUTH-4":
+                return _forbidden(request, failure)
+            _, general = field_errors(failure, locale)
+            return render(request, "login.html", failure.http_status, email=form.get("email", ""), errors={},
+                          general=general, next=safe_next(form.get("next"), "/dashboard"))
+        secret, _ = await run(accounts.open_session, svc, developer)
+        response = redirect(safe_next(form.get("next"), "/dashboard"))
+        response.set_cookie(Cookie(key=SESSION_COOKIE, value=secret, path="/", max_age=svc.settings.session_ttl_seconds,
+                                   httponly=True, samesite="lax", secure=secure(request)))
+        return response
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: Request) -> Response:
+        form = await read_form(request)
+        session = await current_session(request)
+        if session is not None:
+            try:
+                check_csrf(request, form, session)
+            except Failure as failure:
+                return _forbidden(request, failure, session)
+            await run(accounts.close_session, services(request), request.cookies.get(SESSION_COOKIE))
+        response = redirect("/")
+        response.set_cookie(Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True))
+        return response
+
+    @get("/forgot")
+    async def forgot_form(self, request: Request) -> Response:
+        return render(request, "forgot.html", errors={}, sent=False)
+
+    @post("/forgot", status_code=200)
+    async def forgot(self, request: Request) -> Response:
+        form = await read_form(request)
+        locale = locale_of(request)
+        svc = services(request)
+        try:
+            check_csrf(request, form, None)
+            await run(accounts.request_password_reset, svc, form.get("email"), locale, base_url(request, svc),
+                      client_ip(request))
+        except Failure as failure:
+            if failure.http_status == 403:
+                return _forbidden(request, failure)
+            by_field, general = field_errors(failure, locale)
+            return render(request, "forgot.html", failure.http_status, errors=by_field or {"email": "\n".join(general)},
+                          sent=False)
+        return render(request, "forgot.html", errors={}, sent=True)
+
+    @get("/reset")
+    async def reset_form(self, request: Request) -> Response:
+        locale = locale_of(request)
+        token = request.query_params.get("token", "")
+        try:
+            await run(accounts.check_link, services(request), accounts.RESET, token)
+        except Failure as failure:
+            return render(request, "message.html", 400, heading=gettext(locale, "Choose a new password"),
+                          problem="\n".join(p.message(locale) for p in failure.problems), link="/forgot",
+                          link_text=gettext(locale, "Forgot your password?"))
+        return render(request, "reset.html", token=token, errors={}, general=[])
+
+    @post("/reset", status_code=200)
+    async def reset(self, request: Request) -> Response:
+        form = await read_form(request)
+        locale = locale_of(request)
+        try:
+            check_csrf(request, form, None)
+            await run(accounts.reset_password, services(request), form.get("token"), form.get("password"))
+        except Failure as failure:
+            if failure.http_status == 403 and failure.problems[0].code == "AUTH-4":
+                return _forbidden(request, failure)
+            by_field, general = field_errors(failure, locale)
+            return render(request, "reset.html", 422, token=form.get("token", ""), errors=by_field, general=general)
+        return render(request, "message.html", heading=gettext(locale, "Your new password is saved."),
+                      link="/login", link_text=gettext(locale, "Log in"))
+
+    @get("/stores/{name:str}")
+    async def store_page(self, request: Request, name: FromPath[str]) -> Response:
+        svc = services(request)
+        store = request.app.state.runtime.cache.get(name) if len(name) <= 50 else None
+        if store is None or store.private:
+            return render(request, "message.html", 404, heading=gettext(locale_of(request), "Not found"))
+        apps, _ = await run(queries.listed_apps, svc, store.id, 500, 0, "alpha")
+        return render(request, "store_public.html", session=await current_session(request), store=store, apps=apps)
+
+    @get("/stores/{name:str}/{package:str}")
+    async def app_page(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        svc = services(request)
+        cached = request.app.state.runtime.cache.get(name) if len(name) <= 50 else None
+        store = await run(stores.get_store, svc, name) if cached and not cached.private else None
+        found = [v for v in await run(publishing.list_versions, svc, store) if v.package == package] if store else []
+        if not found:
+            return render(request, "message.html", 404, heading=gettext(locale_of(request), "Not found"))
+        return render(request, "app_public.html", session=await current_session(request), store=store,
+                      package=package, label=found[0].label, versions=found)
+
+
+class Dashboard(Controller):
+    path = "/dashboard"
+    include_in_schema = False
+
+    async def _page(self, request: Request, session, status: int = 200, errors_: dict | None = None,
+                    general: list | None = None, form: dict | None = None) -> Response:
+        svc = services(request)
+        developer = session.developer
+        mine = await run(stores.list_stores, svc, developer.id)
+        tokens = await run(api_tokens.list_tokens, svc, developer.id)
+        apps, _ = await run(owner_apps.page, svc, developer.id, 1000, 0)
+        return render(request, "dashboard.html", status, session=session, dev_token=accounts.dev_token(svc, developer),
+                      stores=mine, api_tokens=tokens, apps=apps, errors=errors_ or {}, general=general or [],
+                      form=form or {}, notice=_notice(request))
+
+    async def _checked_form(self, request: Request):
+        session, away = await _session_or_login(request)
+        if away:
+            return None, None, away
+        form = await read_form(request)
+        try:
+            check_csrf(request, form, session)
+        except Failure as failure:
+            return None, None, _forbidden(request, failure, session)
+        return session, form, None
+
+    @get("/")
+    async def home(self, request: Request) -> Response:
+        session, away = await _session_or_login(request)
+        return away or await self._page(request, session)
+
+    @get("/token/regenerate")
+    async def confirm_regenerate(self, request: Request) -> Response:
+        session, away = await _session_or_login(request)
+        return away or render(request, "token_regenerate.html", session=session)
+
+    @post("/token/regenerate", status_code=303)
+    async def regenerate(self, request: Request) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        await run(accounts.regenerate_token, services(request), session.developer.id)
+        changed(request)
+        return redirect("/dashboard?done=token#dev-token-card")
+
+    @post("/api-tokens", status_code=200)
+    async def create_api_token(self, request: Request) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        try:
+            _, secret = await run(api_tokens.create_token, services(request), session.developer.id, form.get("token_name"))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._page(request, session, 422, {"token_name": by_field.get("name", "")}, general)
+        return render(request, "token_created.html", session=session, secret=secret)
+
+    @post("/api-tokens/{token_id:int}/revoke", status_code=303)
+    async def revoke_api_token(self, request: Request, token_id: FromPath[int]) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        try:
+            await run(api_tokens.revoke_token, services(request), session.developer.id, token_id)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        return redirect("/dashboard?done=revoked#api-tokens")
+
+    @post("/stores", status_code=303)
+    async def create_store(self, request: Request) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        try:
+            store = await run(stores.create_store, services(request), session.developer.id,
+                              {"name": form.get("store_name", ""), "description": form.get("description", "")})
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            by_field = {("store_name" if k == "name" else k): v for k, v in by_field.items()}
+            return await self._page(request, session, 422, by_field, general, form)
+        changed(request)
+        return redirect(f"/dashboard/stores/{store.name}?done=store")
+
+    async def _store_page(self, request: Request, session, store, status: int = 200, errors_: dict | None = None,
+                          general: list | None = None) -> Response:
+        from apkdepot.api.json.stores import store_card
+
+        svc = services(request)
+        card = await run(store_card, request, store)
+        versions = await run(publishing.list_versions, svc, store)
+        return render(request, "store_edit.html", status, session=session, store=store, fdroid=card.get("fdroid"),
+                      themes=stores.THEMES, versions=versions, errors=errors_ or {}, general=general or [],
+                      notice=_notice(request))
+
+    async def _owned(self, request: Request, session, name: str):
+        try:
+            return await run(stores.owned_store, services(request), session.developer.id, name), None
+        except Failure as failure:
+            return None, _forbidden(request, failure, session)
+
+    @get("/stores/{name:str}")
+    async def store(self, request: Request, name: FromPath[str]) -> Response:
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        return refused or await self._store_page(request, session, store)
+
+    @post("/stores/{name:str}", status_code=200)
+    async def update_store(self, request: Request, name: FromPath[str]) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        changes: dict[str, Any] = {"description": form.get("description", ""), "theme": form.get("theme", store.theme),
+                                   "private": form.get("private") == "on"}
+        if form.get("basic_password"):
+            changes.update(basic_user=form.get("basic_user", ""), basic_password=form["basic_password"])
+        try:
+            store = await run(stores.update_store, services(request), store, changes)
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._store_page(request, session, store, 422, by_field, general)
+        changed(request)
+        return redirect(f"/dashboard/stores/{store.name}?done=saved")
+
+    @post("/stores/{name:str}/upload", status_code=200)
+    async def upload(self, request: Request, name: FromPath[str]) -> Response:
+        """The upload form without JavaScript (with it, the page posts each file
+        to the JSON API and shows the progress)."""
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        svc = services(request)
+        locale = locale_of(request)
+        try:
+            form = await request.form()
+        except UnicodeDecodeError:
+            form = None
+        fields = {"csrf_token": form.get("csrf_token", "") if form else ""}
+        try:
+            check_csrf(request, fields if isinstance(fields["csrf_token"], str) else {}, session)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        results = []
+        for upload in (form.getall("apk") if form else []):
+            if isinstance(upload, str):
+                continue
+
+            def publish(file=upload):
+                with upload_to_temp_file(svc, file) as path:
+                    return publishing.publish_file(svc, session.developer.id, store.name, path, {})
+
+            try:
+                published = await run(publish)
+                results.append({"file": upload.filename, "apk": published.apk})
+            except Failure as failure:
+                results.append({"file": upload.filename,
+                                "error": "; ".join(f"{p.code}: {p.message(locale)}" for p in failure.problems)})
+            finally:
+                await upload.close()
+        changed(request)
+        return render(request, "upload_result.html", session=session, results=results, store=store.name)
+
+    @post("/stores/{name:str}/remove", status_code=303)
+    async def remove_version(self, request: Request, name: FromPath[str]) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        code = form.get("version_code", "")
+        try:
+            if not code.isdigit():
+                raise Failure(problem(errors.NO_SUCH_APK))
+            await run(publishing.remove_version, services(request), store, form.get("package", ""), int(code))
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        changed(request)
+        return redirect(f"/dashboard/stores/{store.name}?done=removed")
+
+    @post("/apps", status_code=303)
+    async def register_app(self, request: Request) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        try:
+            await run(owner_apps.register_app, services(request), session.developer.id,
+                      {"platform": "ios", "id": form.get("id"), "name": form.get("name"),
+                       "currency": form.get("currency") or "USD", "time_zone": form.get("time_zone") or "UTC"})
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._page(request, session, 422, by_field, general)
+        return redirect("/dashboard?done=app#apps")
+
+    @get("/apps/{platform:str}/{app_id:str}")
+    async def app_settings(self, request: Request, platform: FromPath[str], app_id: FromPath[str]) -> Response:
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        try:
+            app = await run(owner_apps.get_app, services(request), session.developer.id, platform, app_id)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        return render(request, "app_edit.html", session=session, app=app, errors={}, notice=_notice(request))
+
+    @post("/apps/{platform:str}/{app_id:str}", status_code=200)
+    async def update_app(self, request: Request, platform: FromPath[str], app_id: FromPath[str]) -> Response:
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        svc = services(request)
+        try:
+            await run(owner_apps.update_app, svc, session.developer.id, platform, app_id,
+                      {"name": form.get("name", ""), "currency": form.get("currency", ""),
+                       "time_zone": form.get("time_zone", ""), "enable_retargetting": form.get("enable_retargetting") == "on"})
+        except Failure as failure:
+            if failure.http_status == 404:
+                return _forbidden(request, failure, session)
+            app = await run(owner_apps.get_app, svc, session.developer.id, platform, app_id)
+            by_field, _ = field_errors(failure, locale_of(request))
+            return render(request, "app_edit.html", 422, session=session, app=app, errors=by_field, notice=None)
+        return redirect(f"/dashboard/apps/{platform}/{app_id}?done=saved")
