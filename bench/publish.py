@@ -23,7 +23,7 @@ from litestar.testing import TestClient  # noqa: E402
 
 from apkdepot.accounts import services as accounts  # noqa: E402
 from apkdepot.app import create_app  # noqa: E402
-from apkdepot.catalog import publishing, stores  # noqa: E402
+from apkdepot.catalog import publishing  # noqa: E402
 from apkdepot.config import Settings  # noqa: E402
 from apkdepot.db.migrate import upgrade  # noqa: E402
 from apkdepot.index import versions  # noqa: E402

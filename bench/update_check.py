@@ -65,7 +65,7 @@ def prepare(data: Path, large: bool) -> None:
     from apkdepot.db.migrate import upgrade
     from apkdepot.demo import ensure_demo
     from apkdepot.services import build_services
-    from bench._synthetic import filled_store, row
+    from bench._synthetic import filled_store
 
     svc = build_services(Settings(data_dir=data, public_url="http://127.0.0.1", background=False, log_json=False))
     upgrade(svc.db.engine)

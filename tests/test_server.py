@@ -85,7 +85,6 @@ def test_serve_answers_and_all_workers_share_tokens(server):
 
 def test_demo_store_and_cli_upload_over_http(server, tmp_path):
     base, data = server
-    from apkdepot.cli import main
     from tests.helpers import fixture, index_entries_of
 
     with httpx.Client(base_url=base) as client:

@@ -201,7 +201,6 @@ def _publish_remote(args: argparse.Namespace, files: list[Path]) -> int:
 
 
 def _publish_local(args: argparse.Namespace, files: list[Path]) -> int:
-    from apkdepot.accounts import services as accounts
     from apkdepot.catalog import publishing, stores
     from apkdepot.index import versions
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from apkdepot.accounts.passwords import PasswordHashing
 from apkdepot.config import Settings

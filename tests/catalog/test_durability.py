@@ -19,7 +19,7 @@ from apkdepot.catalog.gc import collect_garbage
 from apkdepot.db.schema import apks, index_versions
 from apkdepot.index import versions
 from tests.conftest import BACKENDS
-from tests.helpers import auth, create_store, index_entries_of, make_developer, upload
+from tests.helpers import create_store, index_entries_of, make_developer, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from apkdepot.db.schema import apks, index_versions, stores
+from apkdepot.db.schema import apks, index_versions
 from tests.conftest import BACKENDS
 from tests.helpers import auth, create_store, fixture, flush, index_entries_of, make_developer, upload
 

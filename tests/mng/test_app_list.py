@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from apkdepot.db.schema import owner_apps
 from apkdepot.db.time import utcnow
 from tests.conftest import BACKENDS
-from tests.helpers import auth, create_store, flush, make_developer, upload
+from tests.helpers import auth, create_store, make_developer, upload
 
 BASE = "http://testserver.local/api/mng/apps"
 

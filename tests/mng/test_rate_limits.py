@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from apkdepot.app import create_app
 from apkdepot.services import build_services
-from tests.conftest import BACKENDS, RecordingMailer, make_settings
+from tests.conftest import RecordingMailer, make_settings
 from tests.helpers import make_developer
 from tests.mng.test_app_list import api_token, bulk_apps
 

@@ -4,12 +4,8 @@ Screenshots of the main pages go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 

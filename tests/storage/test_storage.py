@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from apkdepot.storage import LocalBlobStorage, S3BlobStorage
-from tests.helpers import auth, create_store, fixture, flush, make_developer, upload
+from tests.helpers import create_store, fixture, flush, make_developer, upload
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tests.helpers import auth, create_store, flush, make_developer, upload
+from tests.helpers import create_store, flush, make_developer, upload
 
 SIGNER_A_SHA1 = "5a9d0cb1e478780046a7ea64542244561b1bc981"
 SIGNER_B_SHA1 = "c9fcc526a4c57ef76140a6cd2b926247c13aca59"

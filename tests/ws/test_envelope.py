@@ -69,10 +69,10 @@ def test_invalid_token_comes_first_too(client, echo_endpoint):
 
 
 def test_ok_envelope_has_no_errors_key(client, echo_endpoint, token):
-    xml = client.get(f"/webservices/echoRepo/my-repo/xml", params={"token": token}).text
+    xml = client.get("/webservices/echoRepo/my-repo/xml", params={"token": token}).text
     assert xml == (XML_DECL + "<response><status>OK</status><listing><entry><repo>my-repo</repo>"
                    "<flag>TRUE</flag></entry></listing></response>")
-    body = client.get(f"/webservices/2/echoRepo/my-repo/json", params={"token": token}).json()
+    body = client.get("/webservices/2/echoRepo/my-repo/json", params={"token": token}).json()
     assert body == {"status": "OK", "listing": [{"repo": "my-repo", "flag": True}]}
     assert "errors" not in body
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BACKENDS
 from tests.helpers import auth, create_store, flush, make_developer, upload
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -199,7 +198,7 @@ def test_get_apk_info_in_both_generations(client, world):
     old = client.get("/webservices/2/getApkInfo/a-repo/org.apkdepot.alpha/1/json", params={"token": token}).json()
     assert old["apk"]["vercode"] == 1  # still published, though not listed
     md5 = by_path["apk"]["md5sum"]
-    for identif in (f"package:org.apkdepot.alpha", f"md5sum:{md5}", f"id:{by_path['apk']['id']}"):
+    for identif in ("package:org.apkdepot.alpha", f"md5sum:{md5}", f"id:{by_path['apk']['id']}"):
         body = client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "a-repo", "identif": identif}).json()
         assert body["apk"]["md5sum"] == md5, identif
     assert client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "a-repo", "identif": "name:x"}).json()["errors"][0]["code"] == "IARG-3"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-import sqlalchemy as sa
 
 from apkdepot.db.schema import apks
 from apkdepot.services import Services

@@ -24,9 +24,10 @@ from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import ZipLimits, publish_problem
 from apkdepot.apk.sandbox import SandboxLimits, inspect_in_sandbox
 from apkdepot.catalog import owner_apps
+from apkdepot.catalog.models import ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
-from apkdepot.db.time import as_utc, utcnow
+from apkdepot.db.time import utcnow
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.index import infoxml, versions
 from apkdepot.services import Services
@@ -41,55 +42,6 @@ _REJECTIONS = {
     "bad_signature": errors.APK_BAD_SIGNATURE,
     "too_complex": errors.APK_TOO_COMPLEX,
 }
-
-
-@dataclass(frozen=True)
-class ApkVersion:
-    id: int
-    store_id: int
-    package: str
-    version_code: int
-    version_name: str
-    label: str
-    min_sdk: int
-    target_sdk: int
-    permissions: list[str]
-    abis: list[str]
-    signer_sha1: str
-    signer_sha256: str
-    md5: str
-    sha256: str
-    size: int
-    file_name: str
-    icon_name: str | None
-    description: str
-    category: str | None
-    downloads: int
-    added_at: datetime
-    removed: bool
-
-    @classmethod
-    def from_row(cls, r: Any) -> "ApkVersion":
-        return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
-                   json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
-                   r.md5, r.sha256, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
-                   as_utc(r.added_at), r.removed_at is not None)
-
-    def public(self, base_url: str, store_name: str) -> dict[str, Any]:
-        return {
-            "id": self.id, "package": self.package, "version_code": self.version_code,
-            "version_name": self.version_name, "label": self.label, "min_sdk": self.min_sdk,
-            "target_sdk": self.target_sdk, "permissions": self.permissions, "abis": self.abis,
-            "signer_sha1": self.signer_sha1, "signer_sha256": self.signer_sha256, "md5": self.md5,
-            "sha256": self.sha256, "size": self.size, "downloads": self.downloads,
-            "added_at": self.added_at.isoformat(), "removed": self.removed,
-            "url": apk_url(base_url, store_name, self.file_name),
-            "icon_url": apk_url(base_url, store_name, self.icon_name, "icons") if self.icon_name else None,
-        }
-
-
-def apk_url(base_url: str, store_name: str, file_name: str, folder: str = "apk") -> str:
-    return f"{base_url.rstrip('/')}/repo/{store_name}/{folder}/{file_name}"
 
 
 def apk_blob_key(sha256: str) -> str:

@@ -3,55 +3,16 @@ Core selects over the current index entries (``to_version IS NULL``)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from apkdepot.catalog.models import APK_COLUMNS, ApkVersion
 from apkdepot.db.schema import apks, index_entries, stores
-from apkdepot.db.time import as_utc
 from apkdepot.services import Services
 
-APP_COLUMNS = (apks.c.id, apks.c.store_id, apks.c.package, apks.c.version_code, apks.c.version_name, apks.c.label,
-               apks.c.min_sdk, apks.c.target_sdk, apks.c.permissions, apks.c.abis, apks.c.signer_sha1,
-               apks.c.signer_sha256, apks.c.md5, apks.c.size, apks.c.file_name, apks.c.icon_name,
-               apks.c.description, apks.c.category, apks.c.downloads, apks.c.added_at, apks.c.removed_at)
-
-
-@dataclass(frozen=True)
-class App:
-    """One APK version, as the read services describe it."""
-
-    id: int
-    store_id: int
-    package: str
-    version_code: int
-    version_name: str
-    label: str
-    min_sdk: int
-    target_sdk: int
-    permissions: list[str]
-    abis: list[str]
-    signer_sha1: str
-    signer_sha256: str
-    md5: str
-    size: int
-    file_name: str
-    icon_name: str | None
-    description: str
-    category: str | None
-    downloads: int
-    added_at: datetime
-    removed: bool
-
-    @classmethod
-    def from_row(cls, r: Any) -> "App":
-        return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
-                   json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
-                   r.md5, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
-                   as_utc(r.added_at), r.removed_at is not None)
+APP_COLUMNS = APK_COLUMNS
+App = ApkVersion  # the read services speak of apps; the record is the same
 
 
 def _listed(store_ids: Sequence[int]):

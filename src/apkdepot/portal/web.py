@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
 from apkdepot.api.json.common import SESSION_COOKIE, read_capped_body, run, services
-from apkdepot.errors import Failure, Problem, problem
+from apkdepot.errors import Failure, problem
 from apkdepot.i18n import gettext, negotiate, normalise_locale
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -13,8 +12,6 @@ from apkdepot.api.json.common import (
     SESSION_COOKIE, changed, client_ip, current_developer, ok, read_json_object, request_locale, run, services,
 )
 from apkdepot.api.ws.dispatch import base_url
-from apkdepot import errors
-from apkdepot.errors import Failure, problem
 
 
 def _session_cookie(request: Request, value: str, max_age: int) -> Cookie:

@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
 from apkdepot.catalog import queries
-from apkdepot.catalog.publishing import apk_url
+from apkdepot.catalog.models import apk_url
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
 from apkdepot.index.cache import CachedStore

@@ -10,6 +10,7 @@ from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
 from apkdepot.catalog import publishing
+from apkdepot.catalog.models import apk_url
 from apkdepot.catalog.uploads import upload_to_temp_file
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_
@@ -62,7 +63,7 @@ def upload_app_to_repo(call: WsCall) -> dict[str, Any]:
     apk = published.apk
     store = call.get("repo").lower()
     return {"info": {
-        "url": publishing.apk_url(call.base_url, store, apk.file_name),
-        "iconUrl": publishing.apk_url(call.base_url, store, apk.icon_name, "icons") if apk.icon_name else None,
+        "url": apk_url(call.base_url, store, apk.file_name),
+        "iconUrl": apk_url(call.base_url, store, apk.icon_name, "icons") if apk.icon_name else None,
         "package": apk.package, "vercode": apk.version_code, "md5sum": apk.md5,
     }}

@@ -12,7 +12,7 @@ from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
 from apkdepot.catalog import queries
-from apkdepot.catalog.publishing import apk_url
+from apkdepot.catalog.models import apk_url
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
 from apkdepot.index import infoxml, versions
