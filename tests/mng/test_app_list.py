@@ -200,3 +200,12 @@ def test_page_past_the_end_is_empty(client, svc):
     bulk_apps(svc, developer.id, 3)
     body = listing(client, api_token(client, dev_token)["token"], offset=10, limit=2).json()
     assert body["data"] == [] and body["links"] == {"prev": f"{BASE}?offset=8&limit=2", "self": f"{BASE}?offset=10&limit=2"}
+
+
+def test_token_listing_shows_when_it_was_last_used(client, svc, generous):
+    developer, dev_token = make_developer(svc)
+    bulk_apps(svc, developer.id, 1)
+    token = api_token(client, dev_token)["token"]
+    assert client.get("/api/tokens", headers=auth(dev_token)).json()["api_tokens"][0]["last_used_at"] is None
+    listing(client, token)
+    assert client.get("/api/tokens", headers=auth(dev_token)).json()["api_tokens"][0]["last_used_at"] is not None

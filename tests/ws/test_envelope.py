@@ -219,3 +219,16 @@ def test_regenerate_token_invalidates_the_old_one_at_once(client, svc):
     credentials = client.post("/webservices/2/checkUserCredentials",
                               data={"user": "dev@example.com", "passhash": sha1(PASSWORD)}).json()
     assert credentials["token"] == new
+
+
+def test_check_user_credentials_names_the_first_store_and_its_avatar(client, svc):
+    from tests.helpers import auth, create_store
+
+    _, token = make_developer(svc, "dev@example.com", name="Dev One")
+    create_store(client, token, "first-shop")
+    create_store(client, token, "second-shop")
+    body = client.post("/webservices/2/checkUserCredentials", data={"user": "dev@example.com", "passhash": sha1(PASSWORD)}).json()
+    assert body["repo"] == "first-shop" and "avatar" not in body
+    client.put("/api/stores/first-shop/avatar", content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, headers=auth(token))
+    body = client.post("/webservices/2/checkUserCredentials", data={"user": "dev@example.com", "passhash": sha1(PASSWORD)}).json()
+    assert body["avatar"] == "http://testserver.local/repo/first-shop/avatar"

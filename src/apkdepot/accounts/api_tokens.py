@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,11 +79,21 @@ def revoke_token(svc: Services, developer_id: int, token_id: int) -> None:
                 raise Failure(problem(errors.TOKEN_NOT_FOUND))
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def token_owner(svc: Services, secret: str) -> tuple[int, int] | None:
-    """(token id, developer id) of a live token."""
+    """(token id, developer id) of a live token; notes when it was last used
+    (to the minute, so a busy token does not write on every request)."""
     if not well_formed(secret):
         return None
     with svc.db.read() as conn:
-        row = conn.execute(sa.select(api_tokens.c.id, api_tokens.c.developer_id).where(
+        row = conn.execute(sa.select(api_tokens.c.id, api_tokens.c.developer_id, api_tokens.c.last_used_at).where(
             api_tokens.c.token_hash == digest(secret), api_tokens.c.revoked_at.is_(None))).first()
-    return (row.id, row.developer_id) if row else None
+    if row is None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_RESOLUTION:
+        with svc.db.write() as conn:
+            conn.execute(api_tokens.update().where(api_tokens.c.id == row.id).values(last_used_at=now))
+    return row.id, row.developer_id

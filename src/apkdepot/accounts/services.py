@@ -353,16 +353,15 @@ def close_session(svc: Services, secret: str) -> None:
         conn.execute(portal_sessions.delete().where(portal_sessions.c.token_hash == tokens.digest(secret)))
 
 
-def primary_store_name(svc: Services, developer_id: int) -> str | None:
-    """The developer's first store (the ``repo`` of checkUserCredentials)."""
-    from apkdepot.db import schema
+def primary_store(svc: Services, developer_id: int) -> tuple[str, str | None] | None:
+    """(name, avatar key) of the developer's first store: the ``repo`` and
+    ``avatar`` of checkUserCredentials."""
+    from apkdepot.db.schema import stores
 
-    stores = getattr(schema, "stores", None)
-    if stores is None:
-        return None
     with svc.db.read() as conn:
-        return conn.execute(sa.select(stores.c.name).where(stores.c.owner_id == developer_id)
-                            .order_by(stores.c.id).limit(1)).scalar()
+        row = conn.execute(sa.select(stores.c.name, stores.c.avatar_key).where(stores.c.owner_id == developer_id)
+                           .order_by(stores.c.id).limit(1)).first()
+    return (row.name, row.avatar_key) if row else None
 
 
 def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, lang: str, base_url: str,

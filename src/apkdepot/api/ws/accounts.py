@@ -30,6 +30,7 @@ from apkdepot.i18n import N_
         WsField("token", N_("The developer token")),
         WsField("username", N_("The developer's name")),
         WsField("repo", N_("The developer's first store, when there is one")),
+        WsField("avatar", N_("The address of that store's avatar, when it has one")),
     ),
     error_codes=("MARG-201", "MARG-202", "AUTH-1", "AUTH-2", "RATE-1"),
     example={"user": "$demo_email", "passhash": "$demo_passhash"},
@@ -37,10 +38,12 @@ from apkdepot.i18n import N_
 )
 def check_user_credentials(call: WsCall) -> dict[str, Any]:
     developer = accounts.authenticate(call.svc, call.get("user"), call.get("passhash").lower(), call.client_ip)
+    store = accounts.primary_store(call.svc, developer.id)
     return {
         "token": accounts.dev_token(call.svc, developer),
         "username": developer.name,
-        "repo": accounts.primary_store_name(call.svc, developer.id),
+        "repo": store[0] if store else None,
+        "avatar": f"{call.base_url}/repo/{store[0]}/avatar" if store and store[1] else None,
     }
 
 
