@@ -23,10 +23,22 @@ def test_metrics_count_routes_statuses_and_error_codes(client):
 
 
 def test_openapi_schema_lists_every_route(client):
+    from apkdepot.api.v7.dispatch import V7_REGISTRY
+    from apkdepot.api.ws.registry import REGISTRY
+
     schema = client.get("/schema/openapi.json").json()
     paths = schema["paths"]
-    for path in ("/healthz", "/metrics", "/api/accounts/register", "/api/accounts/login", "/webservices/{rest}"):
+    for path in ("/healthz", "/metrics", "/api/accounts/register", "/api/accounts/login", "/api/stores",
+                 "/api/mng/apps", "/api/tokens", "/repo/{store_name}/info.xml", "/fdroid/{store_name}/repo/{rest}"):
         assert path in paths, path
+    for name, endpoint in REGISTRY.items():
+        for generation in endpoint.generations:
+            path = f"/webservices/{'' if generation == 1 else f'{generation}/'}{name}"
+            assert set(paths[path]) == {m.lower() for m in endpoint.methods}, path
+    for name in V7_REGISTRY:
+        assert f"/api/7/{name}" in paths
+    assert "/webservices/{rest}" not in paths and "/api/7/{rest}" not in paths
+    assert paths["/webservices/listRepositoryChange"]["get"]["deprecated"] is True
 
 
 def test_request_logs_are_structured_and_carry_no_secrets(client, svc, capfd, caplog):

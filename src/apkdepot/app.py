@@ -25,6 +25,7 @@ from apkdepot.api.fdroid import fdroid_file
 from apkdepot.docs.site import DocsPages
 from apkdepot.portal.views import Dashboard, PublicPages
 from apkdepot.api.hot import HotPath
+from apkdepot.api.openapi import document_generated_endpoints
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
 from apkdepot.catalog.downloads import DownloadCounter
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         request_max_body_size=upload_body_limit(settings.max_apk_bytes),
         debug=False,
     )
+    document_generated_endpoints(app)
     app.state.services = svc
     app.state.runtime = runtime
     app.state.maintenance = maintenance

@@ -127,6 +127,9 @@ def test_public_store_pages(client, svc):
     flush(client)
     page = client.get("/stores/shop").text
     assert "Nice apps" in page and "/repo/shop/apk/org.apkdepot.alpha_2.apk" in page and "/repo/shop/icons/" in page
+    fingerprint = client.get("/api/stores/shop", headers={"Authorization": f"Bearer {token}"}).json()["store"]["fdroid"]["fingerprint"]
+    assert f'<code id="fdroid-fingerprint">{fingerprint}</code>' in page
+    assert f"/fdroid/shop/repo?fingerprint={fingerprint}" in page
     versions = client.get("/stores/shop/org.apkdepot.alpha").text
     assert "org.apkdepot.alpha_1.apk" in versions and "org.apkdepot.alpha_2.apk" in versions
     assert client.get("/stores/hidden").status_code == 404

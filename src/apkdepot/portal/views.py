@@ -248,7 +248,11 @@ class PublicPages(Controller):
         if store is None or store.private:
             return render(request, "message.html", 404, heading=gettext(locale_of(request), "Not found"))
         apps, _ = await run(queries.listed_apps, svc, store.id, 500, 0, "alpha")
-        return render(request, "store_public.html", session=await current_session(request), store=store, apps=apps)
+        fingerprint = (await run(stores.fingerprint_of, svc, store.id) or "").upper()
+        fdroid = {"fingerprint": fingerprint,
+                  "url": f"{base_url(request, svc)}/fdroid/{store.name}/repo?fingerprint={fingerprint}"} if fingerprint else None
+        return render(request, "store_public.html", session=await current_session(request), store=store, apps=apps,
+                      fdroid=fdroid)
 
     @get("/stores/{name:str}/{package:str}")
     async def app_page(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
