@@ -115,6 +115,10 @@ def test_etag_md5_and_version_table_agree(client, svc, owner):
     assert packed.content == response.content  # httpx undoes the gzip
     raw = client.get("/repo/shop/info.xml", headers={"Accept-Encoding": "gzip"}, extensions={})
     assert int(raw.headers["content-length"]) < len(response.content)
+    head = client.head("/repo/shop/info.xml", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(response.content)) and head.headers["etag"] == f'"{recorded}"'
+
 
 
 def test_golden_info_xml(client, owner):

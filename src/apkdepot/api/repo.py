@@ -103,7 +103,11 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
 @route("/repo/{store_name:str}/info.xml", http_method=["GET", "HEAD"], summary="The store index (info.xml), full or delta",
        tags=["repository"])
 async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
-    return (await info_xml_answer(request, store_name)).to_response()
+    answer = await info_xml_answer(request, store_name)
+    if request.method == "HEAD":
+        answer.headers["Content-Length"] = str(len(answer.body))
+        answer.body = b""
+    return answer.to_response()
 
 
 async def info_xml_answer(request: Request, store_name: str) -> Answer:
@@ -136,8 +140,8 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
         packed = (store.cached_gzip() or await run(store.gzipped, svc)) if use_gzip else b""
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-    body = packed if use_gzip else plain
-    return Answer(body if request.method == "GET" else b"", 200, "application/xml", headers)
+    # The whole body even for HEAD: the sender leaves it out but keeps its length.
+    return Answer(packed if use_gzip else plain, 200, "application/xml", headers)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
