@@ -22,6 +22,15 @@ def test_metrics_count_routes_statuses_and_error_codes(client):
     assert "apkdepot_http_request_duration_seconds_bucket" in text
 
 
+def test_hot_path_requests_are_labelled_by_route(client):
+    client.get("/repo/none/info.xml")
+    client.get("/api/7/store/getMeta/store_name=none")
+    text = client.get("/metrics").text
+    assert 'route="/repo/{store_name}/info.xml",method="GET",status="404"' in text
+    assert 'route="/api/7/store/getMeta",method="GET",status="404"' in text
+    assert 'route="unmatched"' not in text
+
+
 def test_openapi_schema_lists_every_route(client):
     from apkdepot.api.v7.dispatch import V7_REGISTRY
     from apkdepot.api.ws.registry import REGISTRY

@@ -20,6 +20,8 @@ from apkdepot.api.ws import dispatch as ws
 log = logging.getLogger("apkdepot.hot")
 
 INFO_XML = re.compile(r"^/repo/([^/]+)/info\.xml$")
+ROUTE_LABELS = {"ws": "/webservices/listRepositoryChange", "info": "/repo/{store_name}/info.xml",
+                "meta": "/api/7/store/getMeta"}
 
 
 class _Headers:
@@ -77,6 +79,8 @@ class HotPath:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = hot_kind(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
         if kind is not None:
+            # Logs and metrics name the route, as the router would have.
+            scope["path_template"] = ROUTE_LABELS[kind]
             try:
                 answer = await self._answer(kind, scope)
             except Exception:  # noqa: BLE001 - the framework route answers instead, with its own error handling
