@@ -152,6 +152,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--large", action="store_true")
+    parser.add_argument("--only", default="", help="run only the cases whose label contains this text")
     args = parser.parse_args()
     ensure_tools()
 
@@ -202,6 +203,7 @@ def main() -> int:
                 ("store/getMeta, 100k-app store", "/api/7/store/getMeta/store_name=large"),
             ]
 
+        cases = [case for case in cases if args.only in case[0]]
         prefix = work / "nginx"
         (prefix / "www").mkdir(parents=True)
         (prefix / "tmp").mkdir()
