@@ -264,7 +264,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
         collected = collect_garbage(svc, args.older_than)
     finally:
         svc.close()
-    print(f"removed {collected.blobs} orphaned blobs and {collected.temp_files} temporary files")
+    print(f"removed {collected.blobs} orphaned blobs, {collected.temp_files} temporary files and "
+          f"{collected.expired_rows} expired sessions and links")
     return 0
 
 
@@ -329,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.set_defaults(func=cmd_token_create)
 
-    p = with_data(sub.add_parser("gc", help="remove blobs and temporary files a crash left behind"))
+    p = with_data(sub.add_parser("gc", help="remove what crashes and time left behind: orphaned blobs, temporary "
+                                            "files, expired sessions and links"))
     p.add_argument("--older-than", type=float, default=3600, metavar="SECONDS",
                    help="only touch files at least this old (default: 3600)")
     p.set_defaults(func=cmd_gc)

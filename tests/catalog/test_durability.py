@@ -125,3 +125,29 @@ def test_gc_keeps_recent_fdroid_files_and_drops_stale_ones(client, svc):
     assert not _fdroid_file_kept("fdroid/7/diff/2-9.json", current, 3)
     assert not _fdroid_file_kept("fdroid/8/10/entry.jar", current, 3)  # store gone
     assert not _fdroid_file_kept("fdroid/7/../x", current, 3)
+
+
+def test_gc_removes_expired_sessions_and_links(client, svc, mailer):
+    from datetime import timedelta
+
+    from apkdepot.accounts import services as accounts
+    from apkdepot.db.schema import account_links, portal_sessions
+    from apkdepot.db.time import utcnow
+
+    developer, _ = make_developer(svc)
+    accounts.open_session(svc, developer)
+    live_secret, _ = accounts.open_session(svc, developer)
+    accounts.request_password_reset(svc, developer.email, "en", "http://x", None)
+    accounts.request_password_reset(svc, developer.email, "en", "http://x", None)
+    with svc.db.write() as conn:
+        first_session = conn.execute(sa.select(sa.func.min(portal_sessions.c.id))).scalar()
+        conn.execute(portal_sessions.update().where(portal_sessions.c.id == first_session)
+                     .values(expires_at=utcnow() - timedelta(seconds=1)))
+        first_link = conn.execute(sa.select(sa.func.min(account_links.c.id))).scalar()
+        conn.execute(account_links.update().where(account_links.c.id == first_link)
+                     .values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert collect_garbage(svc, grace_seconds=3600).expired_rows == 2
+    with svc.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(portal_sessions)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(account_links)).scalar() == 1
+    assert accounts.session_by_secret(svc, live_secret) is not None

@@ -112,3 +112,11 @@ def test_unknown_docs_page_is_404(client):
 def test_docs_without_a_demo_store_explain_the_missing_samples(client):
     page = client.get("/webservices/docs/listRepositoryChange")
     assert page.status_code == 200 and "apkdepot serve --demo" in page.text
+
+
+def test_samples_survive_many_page_views_of_a_throttled_service(client, svc, demo):
+    """checkUserCredentials is throttled per address: the page must not wear it down."""
+    pages = [samples(client.get("/webservices/docs/checkUserCredentials").text)
+             for _ in range(svc.settings.login_per_address + 5)]
+    assert all(page == pages[0] for page in pages)
+    assert '"status": "OK"' in pages[-1][1]

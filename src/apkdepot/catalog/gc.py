@@ -1,6 +1,6 @@
 """Removing what a crash can leave behind: blobs written by a publish that
 never committed, half-written temporary files, and index bytes of versions no
-longer kept. Only things older than a grace period are touched, so a publish
+longer kept; and sessions and one-time links past their expiry. Only things older than a grace period are touched, so a publish
 in progress is never disturbed."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from apkdepot.db.schema import apks, stores
+from apkdepot.db.schema import account_links, apks, portal_sessions, stores
+from apkdepot.db.time import utcnow
 from apkdepot.index import versions
 from apkdepot.services import Services
 
@@ -18,6 +19,7 @@ from apkdepot.services import Services
 class Collected:
     blobs: int
     temp_files: int
+    expired_rows: int = 0  # portal sessions and one-time links past their expiry
 
 
 def _fdroid_file_kept(key: str, current_versions: dict[int, int], keep: int) -> bool:
@@ -67,4 +69,8 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 temp_files += 1
-    return Collected(removed, temp_files)
+    with svc.db.write() as conn:
+        now = utcnow()
+        expired = conn.execute(portal_sessions.delete().where(portal_sessions.c.expires_at < now)).rowcount
+        expired += conn.execute(account_links.delete().where(account_links.c.expires_at < now)).rowcount
+    return Collected(removed, temp_files, expired)
