@@ -126,7 +126,7 @@ LINK_INVALID = _define("LINK-1", N_("This link is invalid."))
 LINK_USED = _define("LINK-2", N_("This link has already been used."))
 LINK_EXPIRED = _define("LINK-3", N_("This link has expired."))
 
-# --- Sign-up form (messages exactly as the seeds give them) ------------------
+# --- Sign-up form (the Aptoide developer sign-up wording, en and pt-BR) ------
 REG_EMAIL = _define("REG-1", N_("Please insert an email address"), 422)
 REG_EMAIL_TAKEN = _define("REG-2", N_("This email address is already registered."), 409)
 REG_PASSWORD = _define(

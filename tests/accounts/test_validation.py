@@ -1,4 +1,4 @@
-"""Every sign-up rule of the seeds, valid and invalid, in English and Portuguese."""
+"""Every Aptoide sign-up rule, valid and invalid, in English and Portuguese."""
 
 from __future__ import annotations
 
@@ -106,9 +106,9 @@ def test_wrong_types_are_reported_at_their_fields_not_raised():
     assert [f for f, _ in found] == ["email", "password", "name", "account_type", "accept_terms"]
 
 
-SEED_MESSAGES = [
-    # (code, English as seed 001 gives it, Brazilian Portuguese as seed 002 gives it or, where
-    #  seed 002 left the English text, our translation)
+SIGN_UP_MESSAGES = [
+    # (code, the Aptoide English wording, the Aptoide Brazilian Portuguese wording or, where
+    #  the Portuguese page left the English text, our translation)
     ("REG-1", "Please insert an email address", "Por favor, insira o endereço de email"),
     ("REG-3", EN_PASSWORD, PT_PASSWORD),
     ("REG-4", "This url is invalid, please enter a valid one.", "Esta url é inválida, por favor insira uma url válida."),
@@ -128,7 +128,7 @@ SEED_MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize("code,english,portuguese", SEED_MESSAGES)
+@pytest.mark.parametrize("code,english,portuguese", SIGN_UP_MESSAGES)
 def test_messages_in_both_languages(code, english, portuguese):
     from apkdepot.errors import CATALOGUE, Problem
 

@@ -40,7 +40,7 @@ def snapshot(svc) -> dict:
     return {"rows": rows, "versions": versions, "blobs": blobs, "tmp": leftovers}
 
 
-def test_store_names_follow_the_seed_rule(client, owner):
+def test_store_names_follow_the_sign_up_rule(client, owner):
     bad = client.post("/api/stores", json={"name": "my store"}, headers=auth(owner))
     assert bad.status_code == 422
     assert bad.json()["errors"] == [{"code": "REPO-3", "field": "name",

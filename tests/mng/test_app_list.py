@@ -1,4 +1,4 @@
-"""The app list API (seed 004): records, tokens, pagination, errors, limits."""
+"""The app list API for app owners: records, tokens, pagination, errors, limits."""
 
 from __future__ import annotations
 

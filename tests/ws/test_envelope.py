@@ -14,7 +14,7 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 @pytest.fixture
 def echo_endpoint():
-    """A token-protected service with one required argument, like the seed's
+    """A token-protected service with one required argument, like the documented
     example (token + repo): exercises the shared mechanism on its own."""
 
     def handler(call):
@@ -35,7 +35,7 @@ def token(svc):
 
 # --- golden envelopes ------------------------------------------------------------
 
-def test_seed_example_gen1_xml_two_errors_token_first(client, echo_endpoint):
+def test_documented_example_gen1_xml_two_errors_token_first(client, echo_endpoint):
     response = client.get("/webservices/echoRepo/xml")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/xml; charset=utf-8"
@@ -44,7 +44,7 @@ def test_seed_example_gen1_xml_two_errors_token_first(client, echo_endpoint):
                              "</errors></response>")
 
 
-def test_seed_example_gen1_json(client, echo_endpoint):
+def test_documented_example_gen1_json(client, echo_endpoint):
     response = client.get("/webservices/echoRepo/json")
     assert response.headers["content-type"] == "application/json"
     assert response.text == '{"status":"FAIL","errors":["Missing token parameter","Missing repo parameter"]}'

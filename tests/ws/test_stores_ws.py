@@ -34,8 +34,8 @@ def world(client, svc):
             "another": current_hash(client, "another-repo"), "yet": current_hash(client, "yet-another-repo")}
 
 
-def test_seed_sample_shape_json_and_xml(client, world):
-    """The seed's three cases: known old hash, unknown hash, current hash."""
+def test_documented_sample_shape_json_and_xml(client, world):
+    """The documented sample's three cases: known old hash, unknown hash, current hash."""
     path = f"a-repo,another-repo,yet-another-repo/{world['middle']},{'f' * 32},{world['yet']}"
     body = client.get(f"/webservices/listRepositoryChange/{path}/json", params={"token": world["token"]}).json()
     assert body == {"status": "OK", "listing": [

@@ -19,7 +19,7 @@ from apkdepot.errors import Failure, problem
 from apkdepot.services import Services
 
 TOKEN_PREFIX = "apkd."
-# Like the seed's "API V2.0" tokens, more than 700 characters.
+# Like AppsFlyer's "API V2.0" tokens, which clients expect: more than 700 characters.
 TOKEN_RE = re.compile(r"^apkd\.[A-Za-z0-9_-]{720}$")
 
 

@@ -1,4 +1,4 @@
-"""The sign-up rules of the seeds, as pure functions: form in, problems out.
+"""The Aptoide developer sign-up rules, as pure functions: form in, problems out.
 Every failing field is reported, in form order."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The app owner's records of their apps (the app list API, seed 004).
+"""The app owner's records of their apps (the app list API for app owners).
 
 Android apps are keyed by package name and become ``active`` once a version is
 published in any of the owner's stores (``pending`` before, and again when the

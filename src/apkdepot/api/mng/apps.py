@@ -1,4 +1,4 @@
-"""``GET /api/mng/apps``: the app list API for app owners (seed 004, PROTOCOL §6).
+"""``GET /api/mng/apps``: the app list API for app owners (AppsFlyer-style contract, PROTOCOL §6).
 
 Bearer API token (not the dev token); ``limit`` (1-1000, default 1000) and
 ``offset`` (default 0); ``data`` / ``meta.total_items`` / absolute ``links``.
