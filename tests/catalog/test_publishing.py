@@ -184,32 +184,61 @@ def test_remove_version_brings_the_previous_one_back(client, owner):
     assert index_entries_of(client.get("/repo/shop/info.xml").content) == {}
 
 
+def crafted(case: str, tmp_path: Path) -> bytes:
+    """Hostile or broken files, made on the spot."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    if case == "not_zip":
+        return b"garbage" * 100
+    if case == "truncated":
+        return fixture("beta-10.apk").read_bytes()[:5000]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        if case == "no_manifest":
+            zf.writestr("classes.dex", b"dex\n035\x00")
+        elif case == "garbled_manifest":
+            zf.writestr("AndroidManifest.xml", b"\x03\x00\x08\x00" + bytes(range(256)) * 8)
+        elif case == "zip_bomb":
+            with zf.open("res/raw/zeros.bin", "w") as out:
+                for _ in range(64):
+                    out.write(b"\x00" * (1 << 20))
+        elif case == "bad_signature":
+            with zipfile.ZipFile(fixture("alpha-2.apk")) as src:
+                for item in src.infolist():
+                    data = src.read(item)
+                    zf.writestr(item.filename, data + b"tampered" if item.filename.endswith(".png") else data)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("case,code,status", [
     ("unsigned", "APK-4", 422),
     ("not_zip", "APK-2", 422),
     ("truncated", "APK-2", 422),
+    ("no_manifest", "APK-3", 422),
+    ("garbled_manifest", "APK-3", 422),
+    ("zip_bomb", "APK-7", 422),
+    ("bad_signature", "APK-11", 422),
+    ("bad_package", "APK-8", 422),
     ("conflict", "APK-9", 409),
     ("other_key", "APK-10", 409),
     ("bad_meta", "REPO-4", 422),
 ])
 def test_rejections_store_nothing(client, svc, owner, tmp_path, case, code, status):
+    if case == "bad_signature" and svc.apksigner is None:
+        pytest.skip("apksigner not installed: run scripts/install-system-deps")
     create_store(client, owner)
     upload(client, owner, "shop", "alpha-1.apk")
     flush(client)
     before = snapshot(svc)
     data = {}
-    if case == "unsigned":
-        name = "unsigned.apk"
-    elif case == "conflict":
-        name = "alpha-1-rebuilt.apk"
-    elif case == "other_key":
-        name = "alpha-3-otherkey.apk"
-    elif case == "bad_meta":
-        name, data = "beta-10.apk", {"apk_website": "not a url"}
-    else:
-        raw = b"garbage" * 100 if case == "not_zip" else fixture("beta-10.apk").read_bytes()[:5000]
-        response = client.post("/api/stores/shop/apks", files={"apk": ("x.apk", raw)}, headers=auth(owner))
-        name = None
+    name = {"unsigned": "unsigned.apk", "conflict": "alpha-1-rebuilt.apk", "other_key": "alpha-3-otherkey.apk",
+            "bad_package": "bad-package.apk", "bad_meta": "beta-10.apk"}.get(case)
+    if case == "bad_meta":
+        data = {"apk_website": "not a url"}
+    if name is None:
+        response = client.post("/api/stores/shop/apks", files={"apk": ("x.apk", crafted(case, tmp_path))},
+                               headers=auth(owner))
     if name:
         response = upload(client, owner, "shop", name, **data)
     assert response.status_code == status, response.text
