@@ -216,3 +216,19 @@ def test_list_search_apks(client, world):
     wildcard = client.get("/webservices/2/listSearchApks/json", params={"token": token, "search": "%"}).json()
     assert wildcard["total"] == 0
     assert client.get("/webservices/2/listSearchApks/json", params={"token": token}).json()["errors"][0]["code"] == "MARG-203"
+
+
+@pytest.mark.parametrize("token,code,message", [(None, "MARG-200", "Missing token parameter"),
+                                                 ("0" * 40, "IARG-2", "Invalid token")])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_token_errors_in_both_generations_and_formats(client, world, token, code, message, fmt):
+    params = {"repo": "a-repo", "hash": world["a"], **({"token": token} if token else {})}
+    gen1 = client.get(f"/webservices/listRepositoryChange/{fmt}", params=params)
+    gen2 = client.get(f"/webservices/2/listRepositoryChange/{fmt}", params=params)
+    if fmt == "json":
+        assert gen1.json() == {"status": "FAIL", "errors": [message]}
+        assert gen2.json() == {"status": "FAIL", "errors": [{"code": code, "msg": message}]}
+    else:
+        assert gen1.text == XML_DECL + f"<response><status>FAIL</status><errors><entry>{message}</entry></errors></response>"
+        assert gen2.text == (XML_DECL + f"<response><status>FAIL</status><errors><entry><code>{code}</code>"
+                             f"<msg>{message}</msg></entry></errors></response>")
