@@ -59,13 +59,13 @@ def remembered_inspections(monkeypatch):
     from apkdepot.apk.info import ApkRejected
     from apkdepot.catalog import publishing
 
-    real = publishing.inspect_in_sandbox
+    real = publishing.inspect_upload
 
-    def remembered(path, limits, apksigner=None):
-        key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), limits, apksigner)
+    def remembered(svc, path):
+        key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), svc.inspector.limits)
         if key not in _INSPECTIONS:
             try:
-                _INSPECTIONS[key] = real(path, limits, apksigner)
+                _INSPECTIONS[key] = real(svc, path)
             except ApkRejected as rejected:
                 _INSPECTIONS[key] = rejected
         answer = _INSPECTIONS[key]
@@ -73,7 +73,7 @@ def remembered_inspections(monkeypatch):
             raise ApkRejected(answer.reason, answer.detail)
         return answer
 
-    monkeypatch.setattr(publishing, "inspect_in_sandbox", remembered)
+    monkeypatch.setattr(publishing, "inspect_upload", remembered)
 
 
 @pytest.fixture(scope="session")

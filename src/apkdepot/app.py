@@ -25,6 +25,7 @@ from apkdepot.api.fdroid import fdroid_file
 from apkdepot.docs.site import DocsPages
 from apkdepot.portal.views import Dashboard, PublicPages
 from apkdepot.api.hot import HotPath
+from apkdepot.api.origin import HostGuard
 from apkdepot.api.openapi import document_generated_endpoints
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     app.state.runtime = runtime
     app.state.maintenance = maintenance
-    return ObservabilityMiddleware(HotPath(app))
+    return ObservabilityMiddleware(HostGuard(HotPath(app), settings))
 
 
 def create_app_from_env() -> Any:

@@ -23,6 +23,15 @@ class Settings:
     # Public address clients reach us at; used in absolute links (info.xml paths,
     # confirmation mails, pagination links). Empty: derived from each request.
     public_url: str = ""
+    # Host names answered at all (comma-separated; ".example.org" includes its
+    # subdomains; "*" answers every host). Empty: the listen address, localhost
+    # and the public URL's host. A request for any other host gets 400.
+    allowed_hosts: str = ""
+    # Peers (addresses or networks, comma-separated) whose X-Forwarded-Proto is
+    # believed: links and the session cookie's Secure flag follow it.
+    trusted_proxies: str = ""
+    # /metrics: open when empty; otherwise it needs "Authorization: Bearer <this>".
+    metrics_token: str = ""
     smtp_url: str = ""  # empty: mails go to <data_dir>/outbox
     mail_from: str = "ApkDepot <no-reply@apkdepot.localhost>"
     redis_url: str = ""  # empty: rate-limit counters live in the database
@@ -51,10 +60,19 @@ class Settings:
     # Uploads and their inspection.
     max_apk_bytes: int = 256 * 1024 * 1024
     max_inflated_bytes: int = 1024 * 1024 * 1024  # all entries of one APK, uncompressed
-    inspect_memory_bytes: int = 2 * 1024 * 1024 * 1024
-    inspect_cpu_seconds: int = 60
-    inspect_wall_seconds: int = 120
-    verify_signatures: str = "auto"  # auto: with apksigner when installed; off; or a path to apksigner
+    inspect_memory_bytes: int = 1024 * 1024 * 1024  # per inspector process (address space)
+    inspect_cpu_seconds: int = 20  # per file
+    inspect_wall_seconds: int = 60  # per file
+    # Inspector processes per server process, uploads that may wait for one
+    # (one more is refused with 503), and files a process serves before it is replaced.
+    inspect_workers: int = 2
+    inspect_queue: int = 8
+    inspect_files_per_worker: int = 50
+    # Uploads (files inspected) per developer per hour; 0: unlimited.
+    uploads_per_hour: int = 120
+    # Refuse APKs signed with v1 (JAR) only when their minSdkVersion is 24 or
+    # more: every device they install on verifies v2, so v1-only is a downgrade.
+    refuse_v1_only: bool = True
     # Publishes into one store within this window become one index version.
     index_coalesce_ms: int = 150
     # Old index versions whose full bytes are kept (their MD5s are kept forever).

@@ -114,6 +114,12 @@ APK_SIGNER_MISMATCH = _define("APK-10", N_("This APK is signed with a different 
 APK_BAD_SIGNATURE = _define("APK-11", N_("The APK's signature does not verify."), 422)
 APK_TOO_COMPLEX = _define("APK-12", N_("The APK could not be inspected within the time and memory limits."), 422)
 APK_BAD_MD5 = _define("APK-13", N_("Invalid apk_md5sum: give 32 hexadecimal digits."), 400)
+APK_UNSAFE_ZIP = _define("APK-14", N_("The APK's ZIP structure is unsafe: data before the first entry, duplicate entry names or names that are not UTF-8."), 422,
+                         description="Refused because Android and other readers could see different files in it (Janus, Master Key).")
+APK_TOO_BIG_TO_INSPECT = _define("APK-15", N_("The APK needs more memory to inspect than the server allows."), 422)
+APK_INSPECTOR_BUSY = _define("APK-16", N_("The server is busy inspecting other uploads; try again in {retry_after} seconds."), 503)
+APK_V1_ONLY = _define("APK-17", N_("The APK is signed with the v1 (JAR) scheme only; its minSdkVersion is 24 or higher, so sign it with APK Signature Scheme v2 or later."), 422)
+APK_NO_VERSION_CODE = _define("APK-18", N_("The APK's manifest has no valid versionCode (a whole number from 1 to 2147483647)."), 422)
 
 # --- Authentication ----------------------------------------------------------
 BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)

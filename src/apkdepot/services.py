@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 
 from apkdepot.accounts.passwords import PasswordHashing
+from apkdepot.apk.inspect import ZipLimits
+from apkdepot.apk.sandbox import InspectorPool, PoolSize, SandboxLimits
 from apkdepot.config import Settings
 from apkdepot.db.engine import Database, make_engine
 from apkdepot.mail import Mailer, make_mailer
@@ -24,9 +26,10 @@ class Services:
     passwords: PasswordHashing
     secret: bytes
     blobs: BlobStorage
-    apksigner: str | None
+    inspector: InspectorPool
 
     def close(self) -> None:
+        self.inspector.close()
         self.db.dispose()
 
 
@@ -56,9 +59,20 @@ def make_blob_storage(settings: Settings) -> BlobStorage:
     return LocalBlobStorage(settings.blob_dir)
 
 
-def build_services(settings: Settings, mailer: Mailer | None = None) -> Services:
-    from apkdepot.apk.inspect import find_apksigner
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    return SandboxLimits(memory_bytes=settings.inspect_memory_bytes, cpu_seconds=settings.inspect_cpu_seconds,
+                         wall_seconds=settings.inspect_wall_seconds, refuse_v1_only=settings.refuse_v1_only,
+                         zip=ZipLimits(max_total_bytes=settings.max_inflated_bytes,
+                                       max_entry_bytes=min(ZipLimits.max_entry_bytes, settings.max_inflated_bytes)))
 
+
+def make_inspector(settings: Settings) -> InspectorPool:
+    return InspectorPool(sandbox_limits(settings), PoolSize(workers=settings.inspect_workers,
+                                                            queue=settings.inspect_queue,
+                                                            files_per_worker=settings.inspect_files_per_worker))
+
+
+def build_services(settings: Settings, mailer: Mailer | None = None) -> Services:
     db = Database(make_engine(settings.effective_database_url))
     return Services(
         settings=settings,
@@ -68,5 +82,5 @@ def build_services(settings: Settings, mailer: Mailer | None = None) -> Services
         passwords=PasswordHashing(memory_kib=settings.password_memory_kib),
         secret=load_or_create_secret(settings),
         blobs=make_blob_storage(settings),
-        apksigner=find_apksigner(settings.verify_signatures),
+        inspector=make_inspector(settings),
     )

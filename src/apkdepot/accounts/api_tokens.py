@@ -20,7 +20,7 @@ from apkdepot.services import Services
 
 TOKEN_PREFIX = "apkd."
 # Like AppsFlyer's "API V2.0" tokens, which clients expect: more than 700 characters.
-TOKEN_RE = re.compile(r"^apkd\.[A-Za-z0-9_-]{720}$")
+TOKEN_RE = re.compile(r"^apkd\.[A-Za-z0-9_-]{720}\Z")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-SHA1_HEX = re.compile(r"^[0-9a-fA-F]{40}$")
+SHA1_HEX = re.compile(r"^[0-9a-fA-F]{40}\Z")
 
 
 def sha1_hex(password: str) -> str:

@@ -21,9 +21,9 @@ PASSWORD_MAX = 256
 PASSWORD_SPECIALS = "!@#$%*"
 STORE_NAME_MAX = 50
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-STORE_NAME_RE = re.compile(r"^[A-Za-z0-9-]+$")
-URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://localhost(:\d+)?(/\S*)?$", re.IGNORECASE)
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
+STORE_NAME_RE = re.compile(r"^[A-Za-z0-9-]+\Z")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+\Z|^https?://localhost(:[0-9]+)?(/\S*)?\Z", re.IGNORECASE)
 
 # CLDR's territories include codes that are not ISO 3166-1 assignments
 # (exceptional reservations, groupings, user-assigned codes): left out.

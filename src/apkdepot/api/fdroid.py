@@ -17,6 +17,7 @@ from apkdepot.api.repo import (
     APK_MEDIA_TYPE, _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, parse_range,
 )
 from apkdepot.catalog import publishing
+from apkdepot.numbers import is_ascii_digits, parse_whole
 from apkdepot.index import fdroid_repo
 
 VERSION_FILES = {
@@ -74,8 +75,8 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
 
         data, packed = await run(_remembered, request, key, load)
         return bytes_response(request, data, VERSION_FILES[name], packed if name.endswith(".json") else None)
-    if name.startswith("diff/") and name.endswith(".json") and name[5:-5].isdigit() and len(name) < 40:
-        timestamp = int(name[5:-5])
+    timestamp = parse_whole(name[5:-5]) if name.startswith("diff/") and name.endswith(".json") else None
+    if timestamp is not None:
         found = await run(fdroid_repo.diff_for_timestamp, svc, view, store.version, timestamp)
         if found is None:
             return _xml_error(404, errors.NOT_FOUND).to_response()
@@ -90,7 +91,7 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
             apk_id, key = found
             return await run(_file_response, request, svc, key, APK_MEDIA_TYPE, key.split("/")[1].split(".")[0],
                              lambda: rt.downloads.add(apk_id))
-    elif folder == "icons" or (folder.startswith("icons-") and folder[6:].isdigit()):
+    elif folder == "icons" or (folder.startswith("icons-") and is_ascii_digits(folder[6:])):
         found = await run(publishing.find_download, svc, store.id, file_name[:300], "icons")
         if found:
             _, key = found

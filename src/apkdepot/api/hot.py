@@ -13,48 +13,61 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from apkdepot.api.answer import Answer
+from apkdepot.api.origin import BASE_URL_SCOPE_KEY, base_url_of
 from apkdepot.api.repo import info_xml_answer
 from apkdepot.api.v7 import dispatch as v7
 from apkdepot.api.ws import dispatch as ws
 
 log = logging.getLogger("apkdepot.hot")
 
-INFO_XML = re.compile(r"^/repo/([^/]+)/info\.xml$")
+INFO_XML = re.compile(r"^/repo/([^/]+)/info\.xml\Z")
 ROUTE_LABELS = {"ws": "/webservices/listRepositoryChange", "info": "/repo/{store_name}/info.xml",
                 "meta": "/api/7/store/getMeta"}
 
 
+# The only headers an answer function on the hot path can see. The memo key is
+# built from exactly what RawRequest exposes, so an answer can never depend on
+# something its key leaves out: adding a header here adds it to the key.
+VISIBLE_HEADERS = ("accept-language", "authorization", "accept-encoding", "if-none-match")
+
+
 class _Headers:
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._values = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = values
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._values.get(name.lower(), default)
 
 
 class RawRequest:
-    """The parts of a request the answer functions read, straight from the scope."""
+    """The parts of a request the answer functions may read, taken from the
+    scope once. ``inputs`` is all of them, and is the memo key's request part."""
 
     def __init__(self, scope: dict[str, Any], state: Any) -> None:
-        self.scope = scope
+        wanted = {}
+        for key, value in scope.get("headers", ()):
+            name = key.decode("latin-1").lower()
+            if name in VISIBLE_HEADERS:
+                wanted[name] = value.decode("latin-1")
+        base_url = base_url_of(scope, state.services.settings)
         self.method = scope["method"]
-        self.headers = _Headers(scope.get("headers", []))
+        # A minimal scope: what the answer functions read of it (path, query), nothing else.
+        self.scope = {"method": self.method, "path": scope["path"], "raw_path": scope.get("raw_path"),
+                      "query_string": scope.get("query_string", b""), BASE_URL_SCOPE_KEY: base_url}
+        self.headers = _Headers(wanted)
         self.app = SimpleNamespace(state=state)
+        self.inputs = (self.method, scope["path"], scope.get("raw_path"), self.scope["query_string"], base_url,
+                       tuple(sorted(wanted.items())))
         self._query: dict[str, str] | None = None
 
     @property
     def query_params(self) -> dict[str, str]:
         if self._query is None:
             try:
-                self._query = dict(parse_qsl(self.scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True))
+                self._query = dict(parse_qsl(self.scope["query_string"].decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
                 self._query = {}
         return self._query
-
-    @property
-    def base_url(self) -> str:
-        host = self.headers.get("host") or "%s:%s" % tuple(self.scope.get("server") or ("localhost", 80))
-        return f"{self.scope.get('scheme', 'http')}://{host}"
 
 
 def hot_kind(method: str, path: str) -> str | None:
@@ -96,9 +109,7 @@ class HotPath:
         if kind == "info":
             return await info_xml_answer(request, INFO_XML.match(scope["path"]).group(1))
         runtime = self.state.runtime
-        headers = request.headers
-        key = (kind, scope.get("raw_path") or scope["path"], scope.get("query_string", b""),
-               headers.get("accept-language"), headers.get("authorization"), runtime.cache.current_clock())
+        key = (kind, request.inputs, runtime.cache.current_clock())
 
         async def compute() -> Answer:
             return await (ws.answer(request) if kind == "ws" else v7.answer(request))

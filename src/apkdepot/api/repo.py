@@ -29,6 +29,7 @@ from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.errors import problem
 from apkdepot.index import versions
 from apkdepot.index.cache import CachedStore, IndexCache, LruCache
+from apkdepot.numbers import parse_whole
 from apkdepot.services import Services
 
 APK_MEDIA_TYPE = "application/vnd.android.package-archive"
@@ -153,15 +154,16 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     first, dash, last = spec.partition("-")
     if not dash:
         return None
-    try:
-        if first == "":
-            length = int(last)
-            if length <= 0:
-                return "unsatisfiable"
-            return max(0, size - length), size - 1
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
+    if first == "":
+        length = parse_whole(last)
+        if length is None:
+            return None
+        if length <= 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = parse_whole(first)
+    end = parse_whole(last) if last else size - 1
+    if start is None or end is None:
         return None
     if start < 0 or start >= size or end < start:
         return "unsatisfiable"

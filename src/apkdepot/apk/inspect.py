@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from apkdepot.apk.info import ApkInfo, ApkRejected
+from apkdepot.apk.signing import verify_apk_signatures
+from apkdepot.numbers import parse_whole
 
-PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+PACKAGE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+\Z")
 PACKAGE_MAX = 255
 KNOWN_ABIS = ("arm64-v8a", "armeabi-v7a", "armeabi", "x86", "x86_64", "mips", "mips64", "riscv64")
 READ_CHUNK = 1 << 16
@@ -41,10 +41,47 @@ def hashes(path: Path) -> tuple[str, str, int]:
     return md5.hexdigest(), sha256.hexdigest(), size
 
 
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    """The entry name's bytes as stored (zipfile decodes cp437 unless the UTF-8 flag is set)."""
+    return info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+
+
+def _normalised(name: str) -> str:
+    """What two spellings of one path have in common: Unicode NFC, no ./ or
+    repeated or leading slashes, case folded (filesystems and parsers differ)."""
+    import unicodedata
+
+    parts = [p for p in unicodedata.normalize("NFC", name).split("/") if p not in ("", ".")]
+    return "/".join(parts).casefold()
+
+
+def check_structure(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuses ZIPs that different readers would see differently: data before
+    the first entry (Janus, CVE-2017-13156), duplicate entries (Master Key) or
+    names that only differ in spelling, and names that are not UTF-8."""
+    with path.open("rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise ApkRejected("unsafe_zip", "data before the first ZIP entry")
+    if infos and min(i.header_offset for i in infos) != 0:
+        raise ApkRejected("unsafe_zip", "data before the first ZIP entry")
+    seen: set[str] = set()
+    for info in infos:
+        try:
+            name = _raw_name(info).decode("utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            raise ApkRejected("unsafe_zip", "an entry name is not valid UTF-8") from None
+        if "\x00" in name or "\\" in name:
+            raise ApkRejected("unsafe_zip", f"invalid entry name {name[:100]!r}")
+        key = _normalised(name)
+        if key in seen:
+            raise ApkRejected("unsafe_zip", f"duplicate entry {name[:100]!r}")
+        seen.add(key)
+
+
 def check_zip(path: Path, limits: ZipLimits) -> list[str]:
-    """Declared sizes first (refuses a bomb without inflating it), then every
-    entry inflated in chunks with a running count and its CRC checked. Returns
-    the entry names."""
+    """Structure first (see check_structure), then declared sizes (refuses a
+    bomb without inflating it), then every entry inflated in chunks with a
+    running count and its CRC checked. Returns the entry names."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -53,6 +90,7 @@ def check_zip(path: Path, limits: ZipLimits) -> list[str]:
         infos = archive.infolist()
         if len(infos) > limits.max_entries:
             raise ApkRejected("zip_bomb", f"{len(infos)} entries")
+        check_structure(path, infos)
         declared_total = 0
         for info in infos:
             declared_total += info.file_size
@@ -94,11 +132,25 @@ def _resolve(apk, value: str | None) -> str | None:
     return None
 
 
-def _int_attr(value: object, default: int) -> int:
-    try:
-        return int(str(value), 0) if value not in (None, "") else default
-    except ValueError:
+HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{1,8}\Z")
+
+
+def manifest_int(value: object, default: int | None) -> int | None:
+    """A manifest integer attribute as the binary XML holds it: decimal ASCII
+    digits, or 0x-prefixed hex (androguard's rendering of hex-typed values).
+    Anything else (``1_000``, other scripts' digits, spaces) is not a number."""
+    if value is None or value == "":
         return default
+    text = str(value)
+    if HEX_NUMBER.match(text):
+        return int(text, 16)
+    number = parse_whole(text, 0, 2**31 - 1)
+    return default if number is None and default is not None else number
+
+
+def _int_attr(value: object, default: int) -> int:
+    number = manifest_int(value, default)
+    return default if number is None else number
 
 
 def _best_icon(apk, names: list[str]) -> bytes | None:
@@ -127,46 +179,12 @@ def _best_icon(apk, names: list[str]) -> bytes | None:
     return None
 
 
-def _signers(apk) -> tuple[bytes | None, tuple[str, ...]]:
-    schemes = []
-    certs: list[bytes] = []
-    for scheme, present, getter in (
-        ("v3", apk.is_signed_v3, apk.get_certificates_der_v3),
-        ("v2", apk.is_signed_v2, apk.get_certificates_der_v2),
-    ):
-        if present():
-            schemes.append(scheme)
-            certs.extend(getter()[:1])
-    if apk.is_signed_v1():
-        names = apk.get_signature_names()
-        if names:
-            schemes.append("v1")
-            certs.append(apk.get_certificate_der(names[0]))
-    if not certs:
-        return None, ()
-    if len(set(certs)) != 1:
-        # Key rotation (v3 lineage) is out of scope: every scheme must name one key.
-        raise ApkRejected("bad_signature", "signing schemes disagree on the certificate")
-    return certs[0], tuple(sorted(schemes))
+def warm_up() -> None:
+    """Imports what inspecting needs, so a warm worker pays it once."""
+    from loguru import logger
 
-
-def verify_with_apksigner(path: Path, apksigner: str, timeout: float = 60) -> None:
-    try:
-        result = subprocess.run([apksigner, "verify", str(path)], capture_output=True, timeout=timeout, text=True)
-    except subprocess.TimeoutExpired:
-        raise ApkRejected("bad_signature", "verification timed out") from None
-    if result.returncode != 0:
-        first = (result.stderr or result.stdout).strip().splitlines()[:1]
-        raise ApkRejected("bad_signature", first[0][:300] if first else "does not verify")
-
-
-def find_apksigner(setting: str) -> str | None:
-    """'auto': use apksigner when installed; 'off': never; anything else: that path, required."""
-    if setting == "off":
-        return None
-    if setting == "auto":
-        return shutil.which("apksigner")
-    return setting
+    logger.remove()  # androguard logs through loguru at DEBUG level: silence it
+    import androguard.core.apk  # noqa: F401
 
 
 def publish_problem(info: ApkInfo) -> ApkRejected | None:
@@ -174,19 +192,17 @@ def publish_problem(info: ApkInfo) -> ApkRejected | None:
     if len(info.package) > PACKAGE_MAX or not PACKAGE_RE.match(info.package):
         return ApkRejected("bad_package", info.package[:100])
     if not 0 < info.version_code < 2**31:
-        return ApkRejected("bad_manifest", "versionCode missing or out of range")
+        return ApkRejected("no_version_code", "versionCode missing, not a number or out of range")
     if info.signer_sha256 is None:
         return ApkRejected("unsigned")
     return None
 
 
-def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), apksigner: str | None = None) -> ApkInfo:
+def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), refuse_v1_only: bool = True) -> ApkInfo:
     names = check_zip(path, limits)
     if "AndroidManifest.xml" not in names:
         raise ApkRejected("bad_manifest", "no AndroidManifest.xml")
-    from loguru import logger
-
-    logger.remove()  # androguard logs through loguru at DEBUG level: silence it
+    warm_up()
     from androguard.core.apk import APK
 
     try:
@@ -196,10 +212,12 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), apksigner: str | No
     if not apk.is_valid_APK() or apk.get_android_manifest_xml() is None:
         raise ApkRejected("bad_manifest", "manifest cannot be parsed")
     package = (apk.get_package() or "")[:PACKAGE_MAX + 1]
-    version_code = _int_attr(apk.get_androidversion_code(), -1)
-    cert, schemes = _signers(apk)
-    if cert is not None and apksigner:
-        verify_with_apksigner(path, apksigner)
+    version_code = manifest_int(apk.get_androidversion_code(), None)
+    if version_code is None:
+        raise ApkRejected("no_version_code", "versionCode missing or not a number")
+    min_sdk = _int_attr(apk.get_min_sdk_version(), 1)
+    verified = verify_apk_signatures(path, names, min_sdk, refuse_v1_only)
+    cert, schemes = verified.certificate, verified.schemes
     md5, sha256, size = hashes(path)
     abis = sorted({n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2 and n.split("/")[1] in KNOWN_ABIS})
     label = _resolve(apk, apk.get_app_name()) or package
@@ -208,8 +226,8 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), apksigner: str | No
         version_code=version_code,
         version_name=(_resolve(apk, apk.get_androidversion_name()) or "")[:100],
         label=label[:200],
-        min_sdk=_int_attr(apk.get_min_sdk_version(), 1),
-        target_sdk=_int_attr(apk.get_target_sdk_version(), _int_attr(apk.get_min_sdk_version(), 1)),
+        min_sdk=min_sdk,
+        target_sdk=_int_attr(apk.get_target_sdk_version(), min_sdk),
         permissions=tuple(sorted(set(apk.get_permissions()))),
         abis=tuple(abis),
         signer_sha1=hashlib.sha1(cert).hexdigest() if cert else None,

@@ -27,7 +27,7 @@ PLATFORMS = ("android", "ios")
 STATUSES = (N_("pending"), N_("active"))
 CURRENCIES = frozenset(list_currencies())
 TIME_ZONES = frozenset(zoneinfo.available_timezones())
-IOS_STORE_ID = re.compile(r"^id\d{1,15}$")
+IOS_STORE_ID = re.compile(r"^id[0-9]{1,15}\Z")
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from apkdepot import errors
 from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
-from apkdepot.apk.inspect import ZipLimits, publish_problem
-from apkdepot.apk.sandbox import SandboxLimits, inspect_in_sandbox
+from apkdepot.apk.inspect import publish_problem
+from apkdepot.apk.sandbox import InspectorBusy
 from apkdepot.catalog import owner_apps
 from apkdepot.catalog.models import ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
@@ -30,9 +30,10 @@ from apkdepot.db.schema import apks, stores
 from apkdepot.db.time import utcnow
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.index import infoxml, versions
+from apkdepot.ratelimit import Limit
 from apkdepot.services import Services
 
-MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+MD5_RE = re.compile(r"^[0-9a-fA-F]{32}\Z")
 
 _REJECTIONS = {
     "not_zip": errors.APK_NOT_ZIP,
@@ -41,6 +42,10 @@ _REJECTIONS = {
     "zip_bomb": errors.APK_ZIP_BOMB,
     "bad_signature": errors.APK_BAD_SIGNATURE,
     "too_complex": errors.APK_TOO_COMPLEX,
+    "unsafe_zip": errors.APK_UNSAFE_ZIP,
+    "too_big": errors.APK_TOO_BIG_TO_INSPECT,
+    "v1_only": errors.APK_V1_ONLY,
+    "no_version_code": errors.APK_NO_VERSION_CODE,
 }
 
 
@@ -58,12 +63,24 @@ def rejection(exc: ApkRejected) -> Failure:
     return Failure(problem(_REJECTIONS.get(exc.reason, errors.APK_BAD_MANIFEST), "apk"))
 
 
-def sandbox_limits(svc: Services) -> SandboxLimits:
-    s = svc.settings
-    return SandboxLimits(memory_bytes=s.inspect_memory_bytes, cpu_seconds=s.inspect_cpu_seconds,
-                         wall_seconds=s.inspect_wall_seconds,
-                         zip=ZipLimits(max_total_bytes=s.max_inflated_bytes,
-                                       max_entry_bytes=min(ZipLimits.max_entry_bytes, s.max_inflated_bytes)))
+def inspect_upload(svc: Services, path: Path) -> ApkInfo:
+    """The APK's facts from the server's inspector pool (bounded, sandboxed)."""
+    try:
+        return svc.inspector.inspect(path)
+    except InspectorBusy as busy:
+        raise Failure(problem(errors.APK_INSPECTOR_BUSY, "apk", retry_after=busy.retry_after), 503,
+                      {"Retry-After": str(busy.retry_after)}) from None
+
+
+def _check_upload_rate(svc: Services, developer_id: int) -> None:
+    """Uploads per developer per hour (inspection is the costly part of the server)."""
+    limit = svc.settings.uploads_per_hour
+    if limit <= 0:
+        return
+    decision = svc.limiter.hit(f"upload:{developer_id}", [Limit(limit, 3600)])
+    if not decision.allowed:
+        raise Failure(problem(errors.TOO_MANY_REQUESTS, retry_after=decision.retry_after), 429,
+                      {"Retry-After": str(decision.retry_after)})
 
 
 def check_meta(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -183,8 +200,9 @@ def publish_file(svc: Services, developer_id: int, store_name: Any, path: Path, 
     size = path.stat().st_size
     if size > svc.settings.max_apk_bytes:
         raise Failure(problem(errors.APK_TOO_LARGE, "apk", limit=svc.settings.max_apk_bytes // (1024 * 1024)))
+    _check_upload_rate(svc, developer_id)
     try:
-        info = inspect_in_sandbox(path, sandbox_limits(svc), svc.apksigner)
+        info = inspect_upload(svc, path)
         refused = publish_problem(info)
         if refused:
             raise refused

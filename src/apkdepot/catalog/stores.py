@@ -18,7 +18,7 @@ from apkdepot.errors import Failure, Problem, problem
 from apkdepot.index import versions
 from apkdepot.services import Services
 
-STORE_NAME_RE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
+STORE_NAME_RE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*\Z")
 STORE_NAME_MAX = 50
 THEMES = ("default", "light", "dark", "blue", "green", "red", "orange", "pink", "purple", "black")
 DESCRIPTION_MAX = 4000

@@ -21,6 +21,7 @@ from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import owner_apps, publishing, queries, stores
 from apkdepot.catalog.uploads import upload_to_temp_file
 from apkdepot.errors import Failure, problem
+from apkdepot.numbers import parse_whole
 from apkdepot.portal.web import (
     COOKIE_NOTICE, check_csrf, current_session, field_errors, locale_of, read_form, redirect, render, safe_next,
     secure,
@@ -48,10 +49,11 @@ def _signup_cookie_value(request: Request, developer_id: int) -> str:
 def _signup_developer_id(request: Request) -> int | None:
     raw = request.cookies.get(SIGNUP_COOKIE, "")
     developer_id, _, mac = raw.partition(".")
-    if not developer_id.isdigit():
+    number = parse_whole(developer_id)
+    if number is None:
         return None
-    expected = _signup_cookie_value(request, int(developer_id)).partition(".")[2]
-    return int(developer_id) if hmac.compare_digest(mac, expected) else None
+    expected = _signup_cookie_value(request, number).partition(".")[2]
+    return number if hmac.compare_digest(mac, expected) else None
 
 
 def _notice(request: Request) -> str | None:
@@ -323,13 +325,16 @@ class Dashboard(Controller):
             return await self._page(request, session, 422, {"token_name": by_field.get("name", "")}, general)
         return render(request, "token_created.html", session=session, secret=secret)
 
-    @post("/api-tokens/{token_id:int}/revoke", status_code=303)
-    async def revoke_api_token(self, request: Request, token_id: FromPath[int]) -> Response:
+    @post("/api-tokens/{token_id:str}/revoke", status_code=303)
+    async def revoke_api_token(self, request: Request, token_id: FromPath[str]) -> Response:
         session, form, away = await self._checked_form(request)
         if away:
             return away
         try:
-            await run(api_tokens.revoke_token, services(request), session.developer.id, token_id)
+            number = parse_whole(token_id)
+            if number is None:
+                raise Failure(problem(errors.TOKEN_NOT_FOUND))
+            await run(api_tokens.revoke_token, services(request), session.developer.id, number)
         except Failure as failure:
             return _forbidden(request, failure, session)
         return redirect("/dashboard?done=revoked#api-tokens")
@@ -445,9 +450,10 @@ class Dashboard(Controller):
             return refused
         code = form.get("version_code", "")
         try:
-            if not code.isdigit():
+            version_code = parse_whole(code, 1, 2**31 - 1)
+            if version_code is None:
                 raise Failure(problem(errors.NO_SUCH_APK))
-            await run(publishing.remove_version, services(request), store, form.get("package", ""), int(code))
+            await run(publishing.remove_version, services(request), store, form.get("package", ""), version_code)
         except Failure as failure:
             return _forbidden(request, failure, session)
         changed(request)

@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
+from apkdepot.api.origin import is_https
 from apkdepot.api.json.common import SESSION_COOKIE, read_capped_body, run, services
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import gettext, negotiate, normalise_locale
@@ -47,7 +48,9 @@ def anonymous_csrf(request: Request) -> str:
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Cookies get Secure when the client reached us over https (directly, or
+    through a trusted proxy's X-Forwarded-Proto)."""
+    return is_https(request.scope)
 
 
 async def read_form(request: Request) -> dict[str, str]:

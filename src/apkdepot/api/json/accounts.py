@@ -11,12 +11,13 @@ from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import (
     SESSION_COOKIE, changed, client_ip, current_developer, ok, read_json_object, request_locale, run, services,
 )
+from apkdepot.api.origin import is_https
 from apkdepot.api.ws.dispatch import base_url
 
 
 def _session_cookie(request: Request, value: str, max_age: int) -> Cookie:
     return Cookie(key=SESSION_COOKIE, value=value, max_age=max_age, path="/", httponly=True,
-                  samesite="lax", secure=request.url.scheme == "https")
+                  samesite="lax", secure=is_https(request.scope))
 
 
 class AccountsController(Controller):

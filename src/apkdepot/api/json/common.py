@@ -18,6 +18,7 @@ from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import negotiate
+from apkdepot.numbers import parse_whole
 from apkdepot.observability import metrics
 from apkdepot.services import Services
 
@@ -58,7 +59,7 @@ async def read_capped_body(request: Request, limit: int | None = None) -> bytes:
     before it is all in memory."""
     limit = services(request).settings.max_form_bytes if limit is None else limit
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and (parse_whole(declared) or 0) > limit:
         raise Failure(problem(errors.BODY_TOO_LARGE), 413)
     chunks = []
     size = 0
@@ -70,18 +71,56 @@ async def read_capped_body(request: Request, limit: int | None = None) -> bytes:
     return b"".join(chunks)
 
 
+# Deeper JSON than this is refused as malformed: no client sends it, and the
+# decoder would otherwise recurse until the interpreter's limit.
+MAX_JSON_DEPTH = 32
+
+
+def _depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit`` (a linear scan)."""
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def decode_json(body: bytes) -> tuple[Any, Problem | None]:
+    """The one JSON body decoder: (value, None), or (None, the problem) for
+    invalid UTF-8 (IARG-101), bad syntax or nesting deeper than MAX_JSON_DEPTH (IARG-103)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, problem(errors.INVALID_ENCODING)
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        return None, problem(errors.MALFORMED_BODY)
+    try:
+        return msgspec.json.decode(body), None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError):
+        return None, problem(errors.MALFORMED_BODY)
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     body = await read_capped_body(request)
     if not body:
         return {}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Failure(problem(errors.INVALID_ENCODING)) from None
-    try:
-        decoded = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        raise Failure(problem(errors.MALFORMED_BODY)) from None
+    decoded, found = decode_json(body)
+    if found is not None:
+        raise Failure(found)
     if not isinstance(decoded, dict):
         raise Failure(problem(errors.MALFORMED_BODY))
     request_locale(request, decoded)

@@ -8,6 +8,9 @@ from litestar.params import FromPath
 
 from apkdepot.accounts import api_tokens
 from apkdepot.api.json.common import current_developer, ok, read_json_object, run, services
+from apkdepot import errors
+from apkdepot.errors import Failure, problem
+from apkdepot.numbers import parse_whole
 from apkdepot.catalog import owner_apps
 
 
@@ -28,10 +31,13 @@ class TokensController(Controller):
         found = await run(api_tokens.list_tokens, services(request), developer.id)
         return ok({"api_tokens": [t.public() for t in found]})
 
-    @delete("/{token_id:int}", status_code=200, summary="Revoke an API token")
-    async def revoke(self, request: Request, token_id: FromPath[int]) -> Response:
+    @delete("/{token_id:str}", status_code=200, summary="Revoke an API token")
+    async def revoke(self, request: Request, token_id: FromPath[str]) -> Response:
         developer = await current_developer(request)
-        await run(api_tokens.revoke_token, services(request), developer.id, token_id)
+        number = parse_whole(token_id)
+        if number is None:
+            raise Failure(problem(errors.TOKEN_NOT_FOUND))
+        await run(api_tokens.revoke_token, services(request), developer.id, number)
         return ok()
 
 

@@ -12,6 +12,7 @@ from apkdepot.api.json.common import changed, current_developer, ok, read_capped
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import publishing, stores
 from apkdepot.catalog.uploads import upload_to_temp_file
+from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, problem
 
 UPLOAD_FIELDS = ("description", "category", "apk_website", "apk_email")
@@ -121,12 +122,15 @@ class StoresController(Controller):
         base = base_url(request, svc)
         return ok({"apks": [a.public(base, store.name) for a in found]})
 
-    @delete("/{name:str}/apks/{package:str}/{version_code:int}", status_code=200, summary="Remove one version")
-    async def remove_version(self, request: Request, name: FromPath[str], package: FromPath[str], version_code: FromPath[int]) -> Response:
+    @delete("/{name:str}/apks/{package:str}/{version_code:str}", status_code=200, summary="Remove one version")
+    async def remove_version(self, request: Request, name: FromPath[str], package: FromPath[str], version_code: FromPath[str]) -> Response:
         developer = await current_developer(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
-        await run(publishing.remove_version, svc, store, package, version_code)
+        number = parse_whole(version_code, 1, 2**31 - 1)
+        if number is None:
+            raise Failure(problem(errors.NO_SUCH_APK))
+        await run(publishing.remove_version, svc, store, package, number)
         changed(request)
         return ok()
 

@@ -19,6 +19,7 @@ from apkdepot.accounts import api_tokens
 from apkdepot.api.json.common import request_locale, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import owner_apps
+from apkdepot.numbers import parse_whole
 from apkdepot.errors import Problem, problem
 from apkdepot.observability import metrics
 from apkdepot.ratelimit import Limit
@@ -48,13 +49,15 @@ def parse_window(raw_limit: str | None, raw_offset: str | None) -> tuple[int, in
     found: list[Problem] = []
     limit, offset = MAX_LIMIT, 0
     if raw_limit is not None:
-        if raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT and len(raw_limit) <= 7:
-            limit = int(raw_limit)
+        parsed = parse_whole(raw_limit, 1, MAX_LIMIT)
+        if parsed is not None:
+            limit = parsed
         else:
             found.append(problem(errors.MNG_LIMIT, "limit"))
     if raw_offset is not None:
-        if raw_offset.isdigit() and len(raw_offset) <= 12:
-            offset = int(raw_offset)
+        parsed = parse_whole(raw_offset, 0, 10**12)
+        if parsed is not None:
+            offset = parsed
         else:
             found.append(problem(errors.MNG_OFFSET, "offset"))
     return limit, offset, found

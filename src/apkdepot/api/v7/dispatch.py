@@ -12,12 +12,11 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote
 
 import anyio.to_thread
-import msgspec
 from litestar import Request, Response
 
 from apkdepot import errors
 from apkdepot.api.answer import Answer
-from apkdepot.api.json.common import read_capped_body
+from apkdepot.api.json.common import decode_json, read_capped_body
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.api.ws.render import render_json
 from apkdepot.errors import Failure, Problem, problem
@@ -126,11 +125,10 @@ async def answer(request: Request) -> Answer:
     if request.method == "POST":
         payload = await read_capped_body(request)
         if payload:
-            try:
-                decoded = msgspec.json.decode(payload)
-            except msgspec.DecodeError:
-                decoded = None
-            if isinstance(decoded, dict):
+            decoded, trouble = decode_json(payload)
+            if trouble is not None:
+                found.append(trouble)
+            elif isinstance(decoded, dict):
                 params.update(decoded)
             else:
                 found.append(problem(errors.MALFORMED_BODY))

@@ -10,12 +10,13 @@ from apkdepot import errors
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
 from apkdepot.catalog import queries
 from apkdepot.catalog.models import apk_url
+from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
 from apkdepot.index.cache import CachedStore
 
 MAX_UPDATE_PACKAGES = 100
-SHA1_HEX = re.compile(r"^[0-9a-f]{40}$")
+SHA1_HEX = re.compile(r"^[0-9a-f]{40}\Z")
 
 
 def v7_date(value: datetime) -> str:
@@ -26,11 +27,8 @@ def _int(call: V7Call, name: str, default: int, low: int, high: int, found: list
     raw = call.params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw) if not isinstance(raw, bool) else None
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not low <= value <= high:
+    value = parse_whole(raw, low, high)
+    if value is None:
         found.append(problem(errors.INVALID_NUMBER, name=name, min=low, max=high))
         return default
     return value
@@ -42,7 +40,7 @@ def resolve_store(call: V7Call) -> CachedStore:
     if name:
         store = cache.get(name) if len(name) <= 50 else None
     elif store_id:
-        store = cache.by_id(int(store_id)) if store_id.isdigit() and len(store_id) < 12 else None
+        store = cache.by_id(number) if (number := parse_whole(store_id)) is not None else None
     else:
         raise Failure(problem(errors.V7_MISSING_STORE))
     if store is None:
@@ -151,7 +149,7 @@ def app_get_meta(call: V7Call) -> dict[str, Any]:
     ids = [s.id for s in stores_to_search]
     by_id = {s.id: s for s in stores_to_search}
     if app_id:
-        app = queries.find_by(call.svc, ids, apk_id=int(app_id)) if app_id.isdigit() and len(app_id) < 12 else None
+        app = queries.find_by(call.svc, ids, apk_id=number) if (number := parse_whole(app_id)) is not None else None
     else:
         listed = queries.listed_for_package(call.svc, ids, package[:255]) if ids else []
         app = listed[0] if listed else None
@@ -188,8 +186,8 @@ def list_apps_updates(call: V7Call) -> dict[str, Any]:
         package = item.get("package") if isinstance(item, dict) else None
         vercode = item.get("vercode") if isinstance(item, dict) else None
         signature = _signature(item.get("signature")) if isinstance(item, dict) else None
-        if (not isinstance(package, str) or not 0 < len(package) <= 255 or isinstance(vercode, bool)
-                or not isinstance(vercode, int) or signature is None):
+        if (not isinstance(package, str) or not 0 < len(package) <= 255 or not isinstance(vercode, int)
+                or parse_whole(vercode, 0, 2**31 - 1) is None or signature is None):
             found.append(problem(errors.INVALID_VALUE, name=f"apks_data[{position}]"))
             continue
         wanted[package] = (vercode, signature)

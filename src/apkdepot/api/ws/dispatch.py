@@ -15,14 +15,14 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 import anyio.to_thread
-import msgspec
 from litestar import Request, Response
 
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
 from apkdepot.api.answer import Answer
-from apkdepot.api.json.common import read_capped_body
+from apkdepot.api.origin import base_url_of
+from apkdepot.api.json.common import decode_json, read_capped_body
 from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
 from apkdepot.api.ws.render import render
 from apkdepot.errors import Failure, Problem, problem
@@ -117,10 +117,9 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
     if content_type == "multipart/form-data":
         return await _small_multipart(request, body, problems), {}
     if content_type == "application/json":
-        try:
-            decoded = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            problems.append(problem(errors.MALFORMED_BODY))
+        decoded, trouble = decode_json(body)
+        if trouble is not None:
+            problems.append(trouble)
             return {}, {}
         if not isinstance(decoded, dict):
             problems.append(problem(errors.MALFORMED_BODY))
@@ -268,9 +267,8 @@ def _client_ip(request: Request) -> str | None:
 
 
 def base_url(request: Request, svc: Services) -> str:
-    if svc.settings.public_url:
-        return svc.settings.public_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
+    """Links in answers: the public URL, or the allow-listed host HostGuard checked."""
+    return base_url_of(request.scope, svc.settings)
 
 
 async def handle(request: Request) -> Response:
@@ -304,8 +302,9 @@ async def answer(request: Request) -> Answer:
     except Failure as failure:
         payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
         headers.update(failure.headers)
-        # The envelope carries the verdict; only rate limits change the HTTP status.
-        if failure.http_status == 429:
-            status_code = 429
+        # The envelope carries the verdict; only "come back later" (rate limits,
+        # a full inspection queue) changes the HTTP status, with its Retry-After.
+        if failure.http_status in (429, 503):
+            status_code = failure.http_status
     body, content_type = render(payload, parsed.fmt)
     return Answer(body, status_code, content_type, headers, cacheable)

@@ -13,13 +13,14 @@ from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
 from apkdepot.catalog import queries
 from apkdepot.catalog.models import apk_url
+from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
 from apkdepot.index import infoxml, versions
 from apkdepot.index.cache import CachedStore
 
 MAX_REPOS = 500
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX32 = re.compile(r"^[0-9a-f]{32}\Z")
 LIST_SEPARATORS = re.compile(r"[,;]")
 STATUS = WsField("status", N_("Request result status (OK or FAIL)"))
 ERRORS = WsField("errors", N_("Errors log from the request (not existent when status=\"OK\")"))
@@ -37,10 +38,11 @@ def int_param(call: WsCall, name: str, default: int, low: int, high: int, found:
     raw = call.get(name)
     if raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = parse_whole(raw, low, high)
+    if value is None:
         found.append(problem(errors.INVALID_NUMBER, name=name, min=low, max=high))
         return default
-    return int(raw)
+    return value
 
 
 # --- listRepositoryChange ---------------------------------------------------------
@@ -250,8 +252,8 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
             app = queries.find_version(call.svc, store.id, value, None)
         elif kind == "md5sum" and HEX32.match(value.lower()):
             app = queries.find_by(call.svc, [store.id], md5=value.lower())
-        elif kind == "id" and value.isdigit() and len(value) <= 12:
-            app = queries.find_by(call.svc, [store.id], apk_id=int(value))
+        elif kind == "id" and (apk_id := parse_whole(value)) is not None:
+            app = queries.find_by(call.svc, [store.id], apk_id=apk_id)
         else:
             raise Failure(problem(errors.INVALID_IDENTIFIER))
     else:
@@ -259,9 +261,10 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
         if not package:
             raise Failure(problem(errors.MISSING_PACKAGE))
         vercode = call.get("vercode")
-        if vercode and not (vercode.isdigit() and len(vercode) <= 10):
+        version_code = parse_whole(vercode, 1, 2**31 - 1) if vercode else None
+        if vercode and version_code is None:
             raise Failure(problem(errors.INVALID_NUMBER, name="vercode", min=1, max=2**31 - 1))
-        app = queries.find_version(call.svc, store.id, package, int(vercode) if vercode else None)
+        app = queries.find_version(call.svc, store.id, package, version_code)
     if app is None:
         raise Failure(problem(errors.NO_SUCH_APK))
     return apk_card(call, store, app)
