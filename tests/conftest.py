@@ -35,6 +35,32 @@ def unavailable(what: str, why: str) -> None:
     pytest.skip(f"{what} not configured or unreachable: {why}")
 
 
+# System tools some tests need (installed by scripts/install-system-deps): a
+# name on PATH, or an absolute path. Missing ones skip locally and fail in CI.
+TOOL_PATHS = {"framework-res": "/usr/share/android-framework-res/framework-res.apk", "chromium": "/usr/bin/chromium"}
+
+
+def tool_missing(name: str) -> bool:
+    path = TOOL_PATHS.get(name)
+    return not Path(path).exists() if path else shutil.which(name) is None
+
+
+def needs_tool(*names: str):
+    """Marks a test that needs these system tools (see TOOL_PATHS)."""
+    return pytest.mark.needs_tool(*names)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_tool(*names): needs these system tools (fails in CI when missing)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs_tool"):
+        missing = [name for name in mark.args if tool_missing(name)]
+        if missing:
+            unavailable(", ".join(missing), "not installed: run scripts/install-system-deps")
+
+
 class RecordingMailer:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []

@@ -16,11 +16,12 @@ import pytest
 from apkdepot.apk.info import ApkRejected
 from apkdepot.apk.inspect import ZipLimits, inspect_apk, publish_problem
 from apkdepot.apk.sandbox import SandboxLimits, inspect_in_sandbox
+from tests.conftest import needs_tool
 from tests.helpers import FIXTURES
 
 FRAMEWORK = Path("/usr/share/android-framework-res/framework-res.apk")
-needs_aapt = pytest.mark.skipif(shutil.which("aapt") is None, reason="aapt not installed: run scripts/install-system-deps")
-needs_apksigner = pytest.mark.skipif(shutil.which("apksigner") is None, reason="apksigner not installed: run scripts/install-system-deps")
+needs_aapt = needs_tool("aapt", "framework-res")
+needs_apksigner = needs_tool("apksigner")
 
 ALL_APKS = sorted(p.name for p in FIXTURES.glob("*.apk"))
 
@@ -44,8 +45,6 @@ def badging(path: Path) -> dict:
 @pytest.mark.parametrize("name", ALL_APKS + ["framework-res"])
 def test_fields_match_aapt(name):
     path = FRAMEWORK if name == "framework-res" else FIXTURES / name
-    if not path.exists():
-        pytest.skip("android-framework-res not installed: run scripts/install-system-deps")
     info = inspect_apk(path)
     expected = badging(path)
     got = {"package": info.package, "version_code": info.version_code, "version_name": info.version_name,

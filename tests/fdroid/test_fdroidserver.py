@@ -8,11 +8,11 @@ import shutil
 import httpx
 import pytest
 
+from tests.conftest import needs_tool
 from tests.helpers import FIXTURES
 from tests.test_server import start_server
 
-pytestmark = pytest.mark.skipif(shutil.which("jarsigner") is None,
-                                reason="jarsigner not installed: run scripts/install-system-deps")
+pytestmark = needs_tool("jarsigner")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import needs_tool
 from tests.helpers import FIXTURES
 from tests.test_mail import Inbox, free_port
 from tests.test_server import start_server
@@ -19,8 +20,7 @@ from tests.test_server import start_server
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium not installed: run scripts/install-system-deps")
+pytestmark = needs_tool("chromium")
 
 
 @pytest.fixture(scope="module")

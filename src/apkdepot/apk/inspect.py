@@ -29,6 +29,9 @@ class ZipLimits:
     # once it is big enough to matter.
     max_ratio: int = 200
     ratio_floor_bytes: int = 16 * 1024 * 1024
+    # Real manifests are kilobytes (the largest apps' under 2 MB); a bigger one
+    # only buys parser CPU, so it is refused before androguard reads it.
+    max_manifest_bytes: int = 8 * 1024 * 1024
 
 
 def hashes(path: Path) -> tuple[str, str, int]:
@@ -98,6 +101,8 @@ def check_zip(path: Path, limits: ZipLimits) -> list[str]:
                               and info.file_size > limits.max_ratio * max(info.compress_size, 1))
             if info.file_size > limits.max_entry_bytes or declared_total > limits.max_total_bytes or ratio_exceeded:
                 raise ApkRejected("zip_bomb", info.filename[:200])
+            if info.filename == "AndroidManifest.xml" and info.file_size > limits.max_manifest_bytes:
+                raise ApkRejected("too_complex", f"AndroidManifest.xml inflates to {info.file_size} bytes")
         inflated_total = 0
         for info in infos:
             if info.is_dir():
@@ -216,7 +221,8 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), refuse_v1_only: boo
     if version_code is None:
         raise ApkRejected("no_version_code", "versionCode missing or not a number")
     min_sdk = _int_attr(apk.get_min_sdk_version(), 1)
-    verified = verify_apk_signatures(path, names, min_sdk, refuse_v1_only)
+    target_sdk = _int_attr(apk.get_target_sdk_version(), min_sdk)
+    verified = verify_apk_signatures(path, names, min_sdk, target_sdk, refuse_v1_only)
     cert, schemes = verified.certificate, verified.schemes
     md5, sha256, size = hashes(path)
     abis = sorted({n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2 and n.split("/")[1] in KNOWN_ABIS})
@@ -227,7 +233,7 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), refuse_v1_only: boo
         version_name=(_resolve(apk, apk.get_androidversion_name()) or "")[:100],
         label=label[:200],
         min_sdk=min_sdk,
-        target_sdk=_int_attr(apk.get_target_sdk_version(), min_sdk),
+        target_sdk=target_sdk,
         permissions=tuple(sorted(set(apk.get_permissions()))),
         abis=tuple(abis),
         signer_sha1=hashlib.sha1(cert).hexdigest() if cert else None,

@@ -59,7 +59,7 @@ class _Child:
         z = limits.zip
         command = [sys.executable, "-m", "apkdepot.apk.worker", str(limits.memory_bytes), str(limits.cpu_seconds),
                    str(z.max_entries), str(z.max_entry_bytes), str(z.max_total_bytes), str(z.max_ratio),
-                   str(z.ratio_floor_bytes), "1" if limits.refuse_v1_only else "0"]
+                   str(z.ratio_floor_bytes), str(z.max_manifest_bytes), "1" if limits.refuse_v1_only else "0"]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         self.served = 0

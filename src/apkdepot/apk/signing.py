@@ -8,7 +8,9 @@ Which schemes must verify (Android's rules, as apksigner applies them):
 * v1 when no v2+ block is present, and also when the APK installs on devices
   older than Android 7.0 (minSdkVersion < 24), which know only v1;
 * a v1 signature whose .SF promises v2+ signatures (``X-Android-APK-Signed``)
-  that are missing was stripped down: refused.
+  that are missing was stripped down: refused;
+* v1 alone is refused for targetSdkVersion >= 30 (Android 11 will not install
+  it) and, by default (``APKDEPOT_REFUSE_V1_ONLY``), for minSdkVersion >= 24.
 
 Every scheme present must name the same signing certificate (rotation
 lineages are not accepted). Anything not understood is a refusal, never a pass.
@@ -37,6 +39,8 @@ V31_BLOCK_ID = 0x1B93AD61
 SIGNING_BLOCK_MAGIC = b"APK Sig Block 42"
 CHUNK_SIZE = 1024 * 1024
 FIRST_SDK_WITH_V2 = 24  # Android 7.0
+# Android 11 refuses to install an APK targeting SDK 30 or later without v2+.
+TARGET_SDK_REQUIRING_V2 = 30
 
 # Signature algorithm id -> (content digest, signature kind, hash). Verity
 # (0x04xx) variants are not accepted: apksigner only adds them on request, and
@@ -412,7 +416,8 @@ def verify_v1(archive: zipfile.ZipFile, names: list[str]) -> tuple[bytes, set[in
 
 # --- the whole policy -----------------------------------------------------------
 
-def verify_apk_signatures(path: Path, names: list[str], min_sdk: int, refuse_v1_only: bool = True) -> Verified:
+def verify_apk_signatures(path: Path, names: list[str], min_sdk: int, target_sdk: int,
+                          refuse_v1_only: bool = True) -> Verified:
     data = path.read_bytes()
     sections = zip_sections(data)
     found = signing_block(data, sections)
@@ -442,6 +447,8 @@ def verify_apk_signatures(path: Path, names: list[str], min_sdk: int, refuse_v1_
         return Verified(None, ())
     if min_sdk < FIRST_SDK_WITH_V2 and "v1" not in schemes:
         raise _bad("no v1 signature, which devices below Android 7.0 (minSdkVersion < 24) need")
+    if not has_v2_plus and target_sdk >= TARGET_SDK_REQUIRING_V2:
+        raise _bad("targetSdkVersion 30 or later needs APK Signature Scheme v2 or later")
     if not has_v2_plus and refuse_v1_only and min_sdk >= FIRST_SDK_WITH_V2:
         raise ApkRejected("v1_only", "signed with the v1 scheme only")
     if len(set(certificates)) != 1:

@@ -37,8 +37,8 @@ def _cpu_used() -> float:
 
 
 def main() -> int:
-    (memory_bytes, cpu_seconds, max_entries, max_entry, max_total, max_ratio, ratio_floor,
-     refuse_v1_only) = sys.argv[1:9]
+    (memory_bytes, cpu_seconds, max_entries, max_entry, max_total, max_ratio, ratio_floor, max_manifest,
+     refuse_v1_only) = sys.argv[1:10]
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_bytes), int(memory_bytes)))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # Answers go to a private copy of stdout; anything a library prints lands on stderr.
@@ -52,7 +52,8 @@ def main() -> int:
     from apkdepot.apk.info import ApkRejected
     from apkdepot.apk.inspect import ZipLimits, inspect_apk, warm_up
 
-    limits = ZipLimits(int(max_entries), int(max_entry), int(max_total), int(max_ratio), int(ratio_floor))
+    limits = ZipLimits(int(max_entries), int(max_entry), int(max_total), int(max_ratio), int(ratio_floor),
+                       int(max_manifest))
     warm_up()
     while True:
         header = _read_exact(0, 4)
