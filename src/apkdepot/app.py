@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hmac
+import os
+import signal
+import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import anyio.to_thread
 import sqlalchemy as sa
 from litestar import Litestar, Request, Response, get, route
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from apkdepot import __version__
+from apkdepot import __version__, errors
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
 from apkdepot.api.json.accounts import AccountsController
 from apkdepot.api.json.common import upload_body_limit
@@ -47,9 +53,11 @@ import apkdepot.api.ws.stores  # noqa: F401,E402
 import apkdepot.api.v7.endpoints  # noqa: F401,E402
 
 
-@get("/healthz", summary="Liveness and database check", tags=["operations"])
+@get("/healthz", summary="Readiness: the database answers and this process has loaded the catalog",
+     tags=["operations"])
 async def healthz(request: Request) -> Response:
     svc: Services = request.app.state.services
+    runtime = request.app.state.runtime
 
     def probe() -> None:
         with svc.db.read() as conn:
@@ -57,12 +65,22 @@ async def healthz(request: Request) -> Response:
 
     from apkdepot.api.json.common import run
 
+    if not runtime.cache.ready:
+        return Response({"status": "FAIL", "errors": [{"code": errors.STARTING.code, "msg": errors.STARTING.message}]},
+                        status_code=503, media_type="application/json", headers={"Retry-After": "1"})
     await run(probe)
-    return Response({"status": "OK", "version": __version__}, media_type="application/json")
+    return Response({"status": "OK", "version": __version__, "pid": os.getpid()}, media_type="application/json")
 
 
-@get("/metrics", summary="Prometheus metrics", tags=["operations"], media_type="text/plain; version=0.0.4")
-async def metrics_endpoint() -> Response:
+@get("/metrics", summary="Prometheus metrics (Bearer APKDEPOT_METRICS_TOKEN when one is set)", tags=["operations"],
+     media_type="text/plain; version=0.0.4")
+async def metrics_endpoint(request: Request) -> Response:
+    expected = request.app.state.services.settings.metrics_token
+    if expected:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            return Response(b"metrics need Authorization: Bearer <APKDEPOT_METRICS_TOKEN>\n", status_code=401,
+                            media_type="text/plain; charset=utf-8", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -92,6 +110,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # No request is answered from an empty catalog: load it before serving.
+        await anyio.to_thread.run_sync(runtime.cache.refresh, True)
         if settings.background:
             maintenance.start()
         try:
@@ -124,6 +144,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return ObservabilityMiddleware(HostGuard(HotPath(app), settings))
 
 
+def exit_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 5.0) -> threading.Thread:
+    """A server worker ends when the process that started it is gone (killed
+    with SIGKILL, say), instead of answering on the port unsupervised."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os.kill(os.getpid(), signal.SIGTERM)  # a graceful stop first
+        time.sleep(grace_seconds)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="apkdepot-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def create_app_from_env() -> Any:
     """Granian's factory target: every worker process reads the same APKDEPOT_* environment."""
+    exit_with_parent()
     return create_app(load_settings())

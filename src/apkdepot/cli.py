@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from apkdepot.config import ENV_PREFIX, Settings, load_settings
+from apkdepot.config import ENV_PREFIX, Settings, SettingsError, load_settings
 from apkdepot.errors import Failure
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -19,19 +23,49 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _services(args: argparse.Namespace):
-    from apkdepot.db.migrate import upgrade
+def _require_data_dir(settings: Settings) -> None:
+    """Commands other than init and serve work on an existing installation:
+    run in the wrong folder they say so instead of creating a new one."""
+    where = settings.data_dir.resolve()
+    hint = (f"run `apkdepot init --data {settings.data_dir}` first, or point --data / {ENV_PREFIX}DATA_DIR "
+            "at the existing data directory")
+    if not settings.database_url and not (settings.data_dir / "apkdepot.sqlite3").is_file():
+        raise CliError(f"no ApkDepot database in {where}: {hint}")
+    if not settings.secret_key and not (settings.data_dir / "secret.key").is_file():
+        raise CliError(f"no secret key in {where} (and {ENV_PREFIX}SECRET_KEY is not set): {hint}")
+
+
+def _services(args: argparse.Namespace, create: bool = False, migrate: bool = False):
+    """The services of the installation the arguments name. Only ``create``
+    (init, serve) makes a data directory; only ``migrate`` changes the schema."""
+    from apkdepot.db.migrate import is_current, upgrade
     from apkdepot.services import build_services
 
-    svc = build_services(_settings(args))
-    upgrade(svc.db.engine)
+    settings = _settings(args)
+    if not create:
+        _require_data_dir(settings)
+    svc = build_services(settings)
+    try:
+        if create or migrate:
+            upgrade(svc.db.engine)
+        elif not is_current(svc.db.engine):
+            raise CliError("the database schema is out of date: run `apkdepot migrate` first")
+    except BaseException:
+        svc.close()
+        raise
     return svc
 
 
 def _report(failure: Failure) -> int:
+    """Each distinct problem once (a rule broken by two fields is one line naming both)."""
+    fields: dict[tuple[str, str], list[str]] = {}
     for p in failure.problems:
-        where = f" [{p.field}]" if p.field else ""
-        print(f"error {p.code}{where}: {p.message('en')}", file=sys.stderr)
+        fields.setdefault((p.code, p.message("en")), [])
+        if p.field:
+            fields[(p.code, p.message("en"))].append(p.field)
+    for (code, message), names in fields.items():
+        where = f" [{', '.join(names)}]" if names else ""
+        print(f"error {code}{where}: {message}", file=sys.stderr)
     return 2
 
 
@@ -41,14 +75,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     load_or_create_secret(settings)
-    svc = _services(args)
+    svc = _services(args, create=True)
     svc.close()
     print(f"data directory ready: {settings.data_dir.resolve()}")
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    svc = _services(args)
+    svc = _services(args, migrate=True)
     svc.close()
     print("database is at the latest schema")
     return 0
@@ -70,16 +104,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[ENV_PREFIX + "DATABASE_URL"] = settings.database_url
     if settings.public_url:
         os.environ[ENV_PREFIX + "PUBLIC_URL"] = settings.public_url
-    svc = _services(argparse.Namespace(data=str(settings.data_dir), database_url=settings.database_url or None))
+    refuse_busy_port(settings.host, settings.port)
+    svc = _services(argparse.Namespace(data=str(settings.data_dir), database_url=settings.database_url or None),
+                    create=True)
     if settings.demo:
-        from apkdepot.demo import ensure_demo
+        from apkdepot.accounts import services as accounts
+        from apkdepot.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
 
         ensure_demo(svc)
+        developer = ensure_demo(svc)
+        print(f"demo developer {DEMO_EMAIL} (password {DEMO_PASSWORD}); dev token: "
+              f"{accounts.dev_token(svc, developer)}", flush=True)
     svc.close()
     print(f"ApkDepot serving on http://{settings.host}:{settings.port} (data: {settings.data_dir.resolve()})", flush=True)
+    # A worker that dies is replaced; one that will not stop is killed after a few seconds.
     Granian("apkdepot.app:create_app_from_env", address=settings.host, port=settings.port,
-            workers=settings.workers, interface=Interfaces.ASGI, factory=True, log_access=False).serve()
+            workers=settings.workers, interface=Interfaces.ASGI, factory=True, log_access=False,
+            respawn_failed_workers=True, respawn_interval=1.0, workers_kill_timeout=5).serve()
     return 0
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """Granian binds with SO_REUSEPORT, which would let a second server share
+    the port (and split its traffic with another data directory): refuse that."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server running there?)") from None
 
 
 def cmd_developer_create(args: argparse.Namespace) -> int:
@@ -154,7 +209,8 @@ class _Progress:
               file=sys.stderr, flush=True)
 
     def finish(self, outcome: str) -> None:
-        print(f"  {outcome}", file=sys.stderr, flush=True)
+        """The outcome, always on a line that names the file."""
+        print(f"\r{self.label}: {outcome}" + " " * 20, file=sys.stderr, flush=True)
 
 
 def _publish_remote(args: argparse.Namespace, files: list[Path]) -> int:
@@ -164,6 +220,17 @@ def _publish_remote(args: argparse.Namespace, files: list[Path]) -> int:
     if not token:
         print("give --token or set APKDEPOT_TOKEN", file=sys.stderr)
         return 2
+    if not args.server.startswith(("http://", "https://")):
+        raise CliError(f"--server {args.server!r}: give the full address, e.g. http://127.0.0.1:8000")
+    try:
+        return _upload_files(args, files, token)
+    except httpx.HTTPError as exc:
+        raise CliError(f"cannot reach {args.server}: {exc.__class__.__name__}: {exc}") from None
+
+
+def _upload_files(args: argparse.Namespace, files: list[Path], token: str) -> int:
+    import httpx
+
     failures = 0
     with httpx.Client(base_url=args.server, timeout=httpx.Timeout(600, connect=10)) as client:
         for path in files:
@@ -340,7 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (CliError, SettingsError) as exc:
+        print(f"apkdepot: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

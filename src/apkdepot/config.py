@@ -115,15 +115,45 @@ class Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _coerce(raw: str, target: type | str) -> Any:
+class SettingsError(ValueError):
+    """A setting's value cannot be used; the message names the variable."""
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _coerce(name: str, raw: str, target: type | str) -> Any:
     kind = target if isinstance(target, str) else target.__name__
-    if kind in ("int",):
-        return int(raw)
-    if kind in ("bool",):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if kind in ("Path",):
+    if kind == "int":
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r}: expected a whole number of 0 or more")
+        return int(text)
+    if kind == "bool":
+        value = raw.strip().lower()
+        if value not in _TRUE + _FALSE:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r}: expected one of {', '.join(_TRUE + _FALSE)}")
+        return value in _TRUE
+    if kind == "Path":
         return Path(raw)
     return raw
+
+
+def validate(settings: "Settings") -> None:
+    """Checks that need more than one value's type."""
+    if not 0 < settings.port < 65536:
+        raise SettingsError(f"{ENV_PREFIX}PORT={settings.port}: expected 1 to 65535")
+    if settings.workers < 1 or settings.inspect_workers < 1:
+        raise SettingsError(f"{ENV_PREFIX}WORKERS and {ENV_PREFIX}INSPECT_WORKERS must be at least 1")
+    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
+        raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL={settings.public_url!r}: expected an http:// or https:// address")
+    try:
+        from apkdepot.api.origin import trusted_proxy_networks
+
+        trusted_proxy_networks(settings)
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}TRUSTED_PROXIES={settings.trusted_proxies!r}: {exc}") from None
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -133,6 +163,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     for f in dataclasses.fields(Settings):
         raw = environ.get(ENV_PREFIX + f.name.upper())
         if raw is not None and raw != "":
-            values[f.name] = _coerce(raw, f.type)
+            values[f.name] = _coerce(f.name, raw, f.type)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    settings = Settings(**values)
+    validate(settings)
+    return settings

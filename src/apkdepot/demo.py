@@ -16,7 +16,8 @@ DEMO_STORE = "demo"
 DEMO_APKS = Path(__file__).with_name("demo_apks")
 
 
-def ensure_demo(svc: Services) -> None:
+def ensure_demo(svc: Services) -> accounts.Developer:
+    """The demo developer, with the demo store and its apps published."""
     developer = accounts.developer_by_email(svc, DEMO_EMAIL)
     if developer is None:
         developer, _ = accounts.create_confirmed_developer(
@@ -26,7 +27,8 @@ def ensure_demo(svc: Services) -> None:
         store = stores.create_store(svc, developer.id, {
             "name": DEMO_STORE, "description": "Sample apps published by ApkDepot's demo developer."})
     if store.owner_id != developer.id:
-        return
+        return developer
     for apk in sorted(DEMO_APKS.glob("*.apk")):
         publishing.publish_file(svc, developer.id, DEMO_STORE, apk, {"category": "Demo"})
     versions.build_pending(svc, store.id)
+    return developer

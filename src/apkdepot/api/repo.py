@@ -230,6 +230,8 @@ async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or not store.avatar_key:
         return _xml_error(404, errors.NOT_FOUND).to_response()
+    if not _authorized(svc, rt, store, request):  # a private store's files, avatar included
+        return _unauthorized(store).to_response()
     media_type = "image/png" if store.avatar_key.endswith(".png") else "image/jpeg"
     return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])
 

@@ -119,10 +119,20 @@ class IndexCache:
         # which a token regeneration does.
         self.tokens = LruCache(10_000)
 
+    @property
+    def ready(self) -> bool:
+        """Whether the catalog has been loaded once (until then nothing is answered from here)."""
+        return self._clock != -1
+
+    def _fresh_enough(self) -> None:
+        if self._clock == -1:
+            self.refresh(force=True)  # the first load: wait for it rather than answer from nothing
+        elif time.monotonic() - self._probed_at > self.probe_interval:
+            self.refresh()
+
     def current_clock(self) -> int:
         """The catalog clock as of the last probe (probing first when due)."""
-        if time.monotonic() - self._probed_at > self.probe_interval:
-            self.refresh()
+        self._fresh_enough()
         return self._clock
 
     def invalidate(self) -> None:
@@ -130,13 +140,11 @@ class IndexCache:
         self._probed_at = 0.0
 
     def get(self, name: str) -> CachedStore | None:
-        if time.monotonic() - self._probed_at > self.probe_interval:
-            self.refresh()
+        self._fresh_enough()
         return self._by_name.get(name.lower())
 
     def by_id(self, store_id: int) -> CachedStore | None:
-        if time.monotonic() - self._probed_at > self.probe_interval:
-            self.refresh()
+        self._fresh_enough()
         return self._by_id.get(store_id)
 
     def developer_for_token(self, token: str):
@@ -144,8 +152,7 @@ class IndexCache:
         from apkdepot.accounts import services as accounts
         from apkdepot.accounts.tokens import digest
 
-        if time.monotonic() - self._probed_at > self.probe_interval:
-            self.refresh()
+        self._fresh_enough()
         return self.tokens.get_or_make(digest(token), lambda: accounts.developer_by_token(self.svc, token))
 
     def refresh(self, force: bool = False) -> None:

@@ -96,7 +96,9 @@ def render(request: Request, template: str, status: int = 200, session: accounts
                         headers={"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "same-origin",
                                  "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                                                            "style-src 'self'; script-src 'self'; frame-ancestors 'none'"})
+                                                            "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+                                 # A signed-in page shows tokens and personal data: never kept by a cache.
+                                 "Cache-Control": "no-store" if session else "no-cache"})
     if not session and request.cookies.get(CSRF_COOKIE) != csrf:
         response.set_cookie(Cookie(key=CSRF_COOKIE, value=csrf, path="/", httponly=True, samesite="strict",
                                    secure=secure(request)))

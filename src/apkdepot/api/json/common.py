@@ -7,6 +7,7 @@ with a meaningful HTTP status."""
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 from typing import Any, Callable, TypeVar
 
 import anyio.to_thread
@@ -16,6 +17,7 @@ from litestar import Request, Response
 from apkdepot import errors
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
+from apkdepot.api.origin import allowed_host_names, host_is_allowed
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import negotiate
 from apkdepot.numbers import parse_whole
@@ -114,10 +116,32 @@ def decode_json(body: bytes) -> tuple[Any, Problem | None]:
         return None, problem(errors.MALFORMED_BODY)
 
 
+def check_origin(request: Request) -> None:
+    """A browser names the page that sent a request in ``Origin``: one from a
+    host we do not answer for is a cross-site request (login CSRF), refused."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null" and request.method in SAFE_METHODS:
+        return
+    host = urlsplit(origin).netloc if origin != "null" else ""
+    if not host_is_allowed(host, allowed_host_names(services(request).settings)):
+        raise Failure(problem(errors.CSRF_FAILED))
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
+    """The JSON object body of an /api/ request. It must be sent as
+    application/json (which a cross-site form cannot send without the browser
+    asking first), from a page of ours when a browser says where it came from."""
+    check_origin(request)
     body = await read_capped_body(request)
     if not body:
         return {}
+    if not is_json_media_type(request.headers.get("content-type")):
+        raise Failure(problem(errors.JSON_MEDIA_TYPE), 415)
     decoded, found = decode_json(body)
     if found is not None:
         raise Failure(found)
@@ -132,9 +156,14 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return decoded
 
 
+# /api/ answers are per account (tokens, stores, apps): no cache may keep them.
+PRIVATE_ANSWER = {"Cache-Control": "no-store"}
+
+
 def ok(data: dict[str, Any] | None = None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = msgspec.json.encode({"status": "OK", **(data or {})})
-    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+    return Response(body, status_code=status_code, media_type="application/json",
+                    headers={**PRIVATE_ANSWER, **(headers or {})})
 
 
 def problems_payload(found: list[Problem], locale: str) -> dict[str, Any]:
@@ -150,7 +179,8 @@ def problems_payload(found: list[Problem], locale: str) -> dict[str, Any]:
 
 def failure_response(failure: Failure, locale: str) -> Response:
     return Response(msgspec.json.encode(problems_payload(failure.problems, locale)),
-                    status_code=failure.http_status, media_type="application/json", headers=failure.headers)
+                    status_code=failure.http_status, media_type="application/json",
+                    headers={**PRIVATE_ANSWER, **failure.headers})
 
 
 def changed(request: Request) -> None:
