@@ -83,3 +83,23 @@ def index_entries_of(xml_bytes: bytes) -> dict[str, int]:
 
     root = ElementTree.fromstring(xml_bytes)
     return {p.findtext("apkid"): int(p.findtext("vercode")) for p in root.findall("package")}
+
+
+# A cap far above any healthy run: tests wait for the condition itself, and only
+# a hang (not a slow, loaded machine) reaches it.
+WAIT_CAP_SECONDS = 180.0
+
+
+def wait_for(condition, what: str, cap: float = WAIT_CAP_SECONDS, interval: float = 0.05):
+    """Polls ``condition`` until it returns something truthy (returned), failing
+    with ``what`` only after ``cap`` seconds."""
+    import time
+
+    deadline = time.monotonic() + cap
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {cap:.0f} s waiting for: {what}")
+        time.sleep(interval)

@@ -2,13 +2,12 @@
 
 import email
 import socket
-import time
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from apkdepot.mail import OutboxMailer, SmtpMailer, compose
-from tests.helpers import link_token, personal_form
+from tests.helpers import link_token, personal_form, wait_for
 
 
 class Inbox:
@@ -46,9 +45,7 @@ def test_sign_up_mail_over_real_smtp_confirms_the_account(tmp_path, database_url
     svc = build_services(make_settings(tmp_path, database_url, smtp_url=url))
     with TestClient(create_app(services=svc), base_url="http://testserver.local") as client:
         assert client.post("/api/accounts/register", json=personal_form(), headers={"Accept-Language": "pt-BR"}).status_code == 201
-        deadline = time.time() + 5
-        while not inbox.messages and time.time() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: inbox.messages, "the mail to reach the SMTP server")
         message = inbox.messages[0]
         assert message["To"] == "new@example.com"
         assert message["Subject"] == "Confirme a sua conta ApkDepot"

@@ -82,12 +82,12 @@ def test_unknown_api_path_is_a_json_404(client):
     assert response.json()["errors"][0]["code"] == "SYS-2"
 
 
-@pytest.mark.parametrize("body,content_type", [(b"\xff\xfe", "application/json"), (b"{", "application/json"),
-                                               (b"[]", "application/json"), (b'"x"', "application/json")])
-def test_api_bad_bodies_are_clear_fails(client, body, content_type):
-    response = client.post("/api/accounts/register", content=body, headers={"content-type": content_type})
+@pytest.mark.parametrize("body,code", [(b"\xff\xfe", "IARG-101"), (b"{", "IARG-103"), (b"[]", "IARG-103"),
+                                       (b'"x"', "IARG-103")])
+def test_api_bad_bodies_are_clear_fails(client, body, code):
+    response = client.post("/api/accounts/register", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["errors"][0]["code"] in ("IARG-101", "IARG-103")
+    assert [e["code"] for e in response.json()["errors"]] == [code]
 
 
 def test_api_huge_field(client, svc):

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import WAIT_CAP_SECONDS, wait_for
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -17,50 +19,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data: Path, log_path: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "APKDEPOT_PASSWORD_MEMORY_KIB": "1024"}
+def healthy(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def launch(data: Path, log_path: Path, workers: int = 2, port: int | None = None, demo: bool = True,
+           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Starts `apkdepot serve`; returns at once (see start_server to wait for it)."""
+    port = port or free_port()
+    env = {**os.environ, "APKDEPOT_PASSWORD_MEMORY_KIB": "1024", **(extra_env or {})}
     env.pop("APKDEPOT_DATABASE_URL", None)
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "apkdepot.cli", "serve", "--demo", "--data", str(data), "--port", str(port),
-         "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail("server did not come up:\n" + log_path.read_text())
+        [sys.executable, "-m", "apkdepot.cli", "serve", *(["--demo"] if demo else []), "--data", str(data),
+         "--port", str(port), "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def start_server(data: Path, log_path: Path, workers: int = 2, **kw) -> tuple[subprocess.Popen, str]:
+    """A server that is up: waits for readiness (or for the process to die)."""
+    process, base = launch(data, log_path, workers, **kw)
+
+    def up_or_dead() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n" + log_path.read_text())
+        return healthy(base)
+
+    try:
+        wait_for(up_or_dead, "the server to answer /healthz", interval=0.1)
+    except AssertionError:
+        process.kill()
+        raise AssertionError("server did not come up:\n" + log_path.read_text()) from None
+    return process, base
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=WAIT_CAP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "APKDEPOT_PASSWORD_MEMORY_KIB": "1024"}
-    env.pop("APKDEPOT_DATABASE_URL", None)
-    log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "apkdepot.cli", "serve", "--demo", "--data", str(tmp_path / "data"),
-         "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("server did not come up:\n" + Path(tmp_path / "server.log").read_text())
+    process, base = start_server(tmp_path / "data", tmp_path / "server.log")
     yield base, tmp_path / "data"
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    stop(process)
 
 
 def test_serve_answers_and_all_workers_share_tokens(server):
@@ -123,31 +132,24 @@ def test_two_server_processes_agree_within_one_second(tmp_path):
                            data={"user": "demo@apkdepot.localhost", "passhash": passhash}).json()["token"]
         created = httpx.post(base_one + "/api/stores", json={"name": "twin"}, headers={"Authorization": f"Bearer {token}"})
         assert created.status_code == 201
-        deadline = time.monotonic() + 5
-        while (meta := httpx.get(base_two + "/api/7/store/getMeta/store_name=twin").json())["info"]["status"] != "OK":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        meta = wait_for(lambda: (m := httpx.get(base_two + "/api/7/store/getMeta/store_name=twin").json())
+                        ["info"]["status"] == "OK" and m, "the other server to see the new store")
         held = meta["data"]["hash"]
         with fixture("gamma-5.apk").open("rb") as fh:
             published = httpx.post(base_one + "/api/stores/twin/apks", files={"apk": ("g.apk", fh)},
                                    headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert published.status_code == 201, published.text
-        started = time.monotonic()
-        while True:
-            answer = httpx.get(f"{base_two}/webservices/listRepositoryChange/twin/{held}/json",
-                               params={"token": token}).json()
-            if answer["listing"][0]["hasupdates"] == "TRUE":
-                break
-            assert time.monotonic() - started < 1.0, "the other server did not see the publish within one second"
-            time.sleep(0.02)
+        # (How fast is a figure for bench/publish.py; here: that it happens.)
+        answer = wait_for(lambda: (a := httpx.get(f"{base_two}/webservices/listRepositoryChange/twin/{held}/json",
+                                                  params={"token": token}).json())
+                          ["listing"][0]["hasupdates"] == "TRUE" and a, "the other server to see the publish")
         assert answer["listing"][0] == {"repo": "twin", "hasupdates": "TRUE", "added": 1, "removed": 0}
         new_hash = httpx.get(base_two + "/api/7/store/getMeta/store_name=twin").json()["data"]["hash"]
         body = httpx.get(base_one + "/repo/twin/info.xml", headers={"Accept-Encoding": "identity"}).content
         assert hashlib.md5(body).hexdigest() == new_hash != held
     finally:
         for process in (first, second):
-            process.terminate()
-            process.wait(timeout=20)
+            stop(process)
 
 
 def test_two_server_processes_share_the_app_list_rate_limit(tmp_path):
@@ -158,17 +160,25 @@ def test_two_server_processes_share_the_app_list_rate_limit(tmp_path):
         result = subprocess.run([sys.executable, "-m", "apkdepot.cli", "token", "create", "--data", str(data),
                                  "--email", "demo@apkdepot.localhost", "--name", "shared"],
                                 capture_output=True, text=True, check=True)
-        token = result.stdout.strip().splitlines()[-1]
-        assert len(token) > 700 and "shown only now" in result.stderr
-        # Minute windows are aligned to the clock: start well inside one.
-        if time.time() % 60 > 50:
-            time.sleep(61 - time.time() % 60)
-        statuses = [httpx.get((base_one if i % 2 else base_two) + "/api/mng/apps",
-                              headers={"Authorization": f"Bearer {token}"}).status_code for i in range(21)]
+        assert "shown only now" in result.stderr
+        # Minute windows are aligned to the clock. A burst that straddles a
+        # minute boundary proves nothing: it is repeated with a fresh token.
+        for attempt in range(5):
+            if attempt:
+                token = subprocess.run([sys.executable, "-m", "apkdepot.cli", "token", "create", "--data", str(data),
+                                        "--email", "demo@apkdepot.localhost", "--name", f"shared-{attempt}"],
+                                       capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            else:
+                token = result.stdout.strip().splitlines()[-1]
+            minute = int(time.time() // 60)
+            statuses = [httpx.get((base_one if i % 2 else base_two) + "/api/mng/apps",
+                                  headers={"Authorization": f"Bearer {token}"}).status_code for i in range(21)]
+            if int(time.time() // 60) == minute:
+                break
+        assert len(token) > 700
         assert statuses == [200] * 20 + [429]
         body = httpx.get(base_one + "/api/mng/apps", headers={"Authorization": f"Bearer {token}"})
         assert body.status_code == 429 and int(body.headers["retry-after"]) <= 60
     finally:
         for process in (first, second):
-            process.terminate()
-            process.wait(timeout=20)
+            stop(process)

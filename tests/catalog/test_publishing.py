@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from xml.etree import ElementTree
 from pathlib import Path
 
 import pytest
@@ -91,13 +93,51 @@ def test_publish_list_and_index(client, svc, owner):
     assert index_entries_of(index.content) == {"org.apkdepot.alpha": 2, "org.apkdepot.beta": 10}
 
 
-def test_burst_of_publishes_becomes_one_version(client, svc, owner):
+def test_pending_changes_become_one_version(client, svc, owner):
     create_store(client, owner)
     for name in ("alpha-1.apk", "beta-10.apk", "gamma-5.apk"):
         upload(client, owner, "shop", name)
     flush(client)
     with svc.db.read() as conn:
         assert conn.execute(sa.select(index_versions.c.version).order_by(index_versions.c.version)).scalars().all() == [1, 2]
+
+
+def test_burst_within_the_coalescing_window_is_one_version_under_the_maintenance_thread(tmp_path, database_url):
+    """The real thread and the real APKDEPOT_INDEX_COALESCE_MS: a burst of
+    publishes faster than the window is one version; a publish after the
+    window has passed is another."""
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+    from apkdepot.services import build_services
+    from tests.conftest import RecordingMailer, make_settings
+    from tests.helpers import wait_for
+
+    # A window far longer than three uploads take (tens of milliseconds here).
+    window_ms = 5000
+    svc = build_services(make_settings(tmp_path, database_url, background=True, index_coalesce_ms=window_ms),
+                         mailer=RecordingMailer())
+    _, token = make_developer(svc)
+
+    def versions_of_shop() -> list[int]:
+        with svc.db.read() as conn:
+            return conn.execute(sa.select(index_versions.c.version).order_by(index_versions.c.version)).scalars().all()
+
+    try:
+        with TestClient(create_app(services=svc), base_url="http://testserver.local") as client:
+            create_store(client, token)
+            started = time.monotonic()
+            for name in ("alpha-1.apk", "beta-10.apk", "gamma-5.apk"):
+                assert upload(client, token, "shop", name).status_code == 201
+            burst_ms = (time.monotonic() - started) * 1000
+            assert burst_ms < window_ms, f"the burst itself took {burst_ms:.0f} ms: not a burst within the window"
+            wait_for(lambda: versions_of_shop() == [1, 2], "the burst to become version 2")
+            assert index_entries_of(client.get("/repo/shop/info.xml").content) == {
+                "org.apkdepot.alpha": 1, "org.apkdepot.beta": 10, "org.apkdepot.gamma": 5}
+            assert upload(client, token, "shop", "gamma-6.apk").status_code == 201
+            wait_for(lambda: versions_of_shop() == [1, 2, 3], "the later publish to become version 3")
+    finally:
+        svc.close()
 
 
 def test_etag_md5_and_version_table_agree(client, svc, owner):
@@ -333,7 +373,9 @@ def test_downloads_ranges_and_counts(client, svc, owner):
     flush(client)
     index = client.get("/repo/shop/info.xml").text
     # two whole downloads (GET, then a range from byte 0 would count too; 100-199 and tails do not)
-    assert re.search(r"<apkid>org.apkdepot.alpha</apkid>.*?<dwn>1</dwn>", index)
+    entries = {p.findtext("apkid"): p.findtext("dwn") for p in ElementTree.fromstring(index).findall("package")}
+    assert entries["org.apkdepot.alpha"] == "1"
+    assert entries["org.apkdepot.gamma"] == "0"
 
 
 def test_private_store_needs_basic_credentials(client, owner):

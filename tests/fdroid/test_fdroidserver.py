@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import needs_tool
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, wait_for
 from tests.test_server import start_server
 
 pytestmark = needs_tool("jarsigner")
@@ -38,14 +38,9 @@ def live(tmp_path_factory):
 
 
 def wait_for_version(base: str, packages: int) -> None:
-    import time
 
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        entry = httpx.get(base + "/fdroid/demo/repo/entry.json").json()
-        if entry["index"]["numPackages"] == packages:
-            return
-        time.sleep(0.1)
+    wait_for(lambda: httpx.get(base + "/fdroid/demo/repo/entry.json").json()["index"]["numPackages"] == packages,
+             f"entry.json to list {packages} packages")
 
 
 def test_download_repo_index_v2_accepts_the_repo(live):

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import needs_tool
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, wait_for
 from tests.test_mail import Inbox, free_port
 from tests.test_server import start_server
 
@@ -61,10 +60,7 @@ def shot(page, name: str) -> None:
 
 
 def wait_for_mail(inbox: Inbox, count: int) -> str:
-    deadline = time.time() + 10
-    while len(inbox.messages) < count and time.time() < deadline:
-        time.sleep(0.05)
-    assert len(inbox.messages) >= count, "no confirmation mail arrived"
+    wait_for(lambda: len(inbox.messages) >= count, "the confirmation mail")
     return inbox.messages[count - 1].get_payload(decode=True).decode()
 
 
@@ -136,10 +132,8 @@ def test_the_whole_developer_journey(live, browser):
     shot(page, "upload")
 
     # Both on the public store page and in info.xml (the index is built within a second).
-    deadline = time.time() + 3
-    while "org.apkdepot.beta" not in httpx.get(base + "/repo/browser-shop/info.xml").text:
-        assert time.time() < deadline
-        time.sleep(0.1)
+    wait_for(lambda: "org.apkdepot.beta" in httpx.get(base + "/repo/browser-shop/info.xml").text,
+             "the uploads to reach info.xml")
     page.goto("/stores/browser-shop")
     assert page.get_by_role("link", name="Beta & Co <b>").is_visible()
     assert page.get_by_role("link", name="Alpha").is_visible()

@@ -124,7 +124,7 @@ def test_error_codes_in_both_generations_and_formats(client, world, params, code
         for code in codes:
             assert f"<code>{code}</code>" in gen2.text
         assert gen1.text == XML_DECL + "<response><status>FAIL</status><errors>" + "".join(
-            f"<entry>{m}</entry>" for m in messages).replace("../", "../") + "</errors></response>"
+            f"<entry>{m}</entry>" for m in messages) + "</errors></response>"
 
 
 def test_token_errors_come_first_with_the_argument_errors(client, world):
@@ -142,7 +142,8 @@ def test_hostile_input_is_refused_quickly(client, world):
     started = time.monotonic()
     body = client.post("/webservices/2/listRepositoryChange", data={
         "token": world["token"], "repo": many, "hash": ",".join(["0" * 32] * 10_000)}).json()
-    assert body["status"] == "FAIL" and body["errors"][0]["code"] in ("IARG-104", "IARG-106")
+    # 10,000 repos of 7-8 characters pass the parameter length cap: the count is what is refused.
+    assert body["status"] == "FAIL" and [e["code"] for e in body["errors"]] == ["IARG-104"] * 2
     assert time.monotonic() - started < 5
     huge = client.post("/webservices/2/listRepositoryChange", data={"token": world["token"], "repo": "a" * 2_000_000, "hash": "x"})
     assert huge.status_code == 413
