@@ -26,6 +26,7 @@ def test_init_developer_create_and_token(tmp_path, capsys):
 
 
 def test_developer_create_reports_every_rule(tmp_path, capsys):
+    assert main(["init", "--data", str(tmp_path)]) == 0
     assert main(["developer", "create", "--data", str(tmp_path), "--email", "bad", "--password", "x", "--name", "N"]) == 2
     err = capsys.readouterr().err
     assert "REG-1 [email]" in err and "REG-3 [password]" in err
@@ -37,3 +38,118 @@ def test_console_script_is_installed():
     assert script.is_file(), f"no console script at {script}"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "serve" in result.stdout and "publish" in result.stdout
+
+
+def _installation(tmp_path, capsys) -> str:
+    data = str(tmp_path / "data")
+    assert main(["init", "--data", data]) == 0
+    assert main(["developer", "create", "--data", data, "--email", "op@example.com", "--password", "abcdefg1",
+                 "--name", "Op"]) == 0
+    capsys.readouterr()
+    return data
+
+
+def test_commands_in_the_wrong_folder_create_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for argv in (["developer", "token", "--email", "x@example.com"], ["gc"], ["migrate"],
+                 ["store", "create", "shop", "--owner", "x@example.com"], ["token", "create", "--email", "x@example.com"],
+                 ["publish", "--store", "shop", str(Path(__file__).parent / "fixtures" / "apks" / "alpha-1.apk")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"no ApkDepot database in {tmp_path / 'data'}" in err and "apkdepot init" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_old_schema_is_reported_not_migrated(tmp_path, capsys):
+    from apkdepot.db.engine import make_engine
+    from apkdepot.db.migrate import downgrade, is_current
+
+    data = _installation(tmp_path, capsys)
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'apkdepot.sqlite3'}")
+    downgrade(engine, "0003")
+    assert main(["developer", "token", "--data", data, "--email", "op@example.com"]) == 2
+    assert "run `apkdepot migrate`" in capsys.readouterr().err
+    assert not is_current(engine)
+    assert main(["migrate", "--data", data]) == 0 and is_current(engine)
+    engine.dispose()
+
+
+def test_bad_settings_are_one_clear_line(tmp_path, monkeypatch):
+    import os
+
+    for variable, value, says in (("APKDEPOT_PORT", "abc", "expected a whole number"),
+                                  ("APKDEPOT_WORKERS", "0", "must be at least 1"),
+                                  ("APKDEPOT_BACKGROUND", "maybe", "expected one of"),
+                                  ("APKDEPOT_PUBLIC_URL", "example.org", "http:// or https://"),
+                                  ("APKDEPOT_TRUSTED_PROXIES", "not-an-ip", "APKDEPOT_TRUSTED_PROXIES")):
+        env = {**os.environ, variable: value}
+        result = subprocess.run([sys.executable, "-m", "apkdepot.cli", "migrate", "--data", str(tmp_path)],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 2, (variable, result.stderr)
+        assert "Traceback" not in result.stderr and variable in result.stderr and says in result.stderr
+
+
+def test_store_create_and_each_problem_once(tmp_path, capsys):
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com", "--description", "D"]) == 0
+    assert "store shop created" in capsys.readouterr().out
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 2
+    assert "REPO-2" in capsys.readouterr().err
+    assert main(["store", "create", "closed", "--data", data, "--owner", "op@example.com", "--private"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("REPO-5") == 1, err
+    assert main(["store", "create", "x", "--data", data, "--owner", "nobody@example.com"]) == 1
+
+
+def test_local_publish_names_every_file_and_builds_the_index(tmp_path, capsys):
+    from apkdepot.services import build_services
+    from apkdepot.config import load_settings
+    from tests.helpers import fixture, index_entries_of
+
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 0
+    capsys.readouterr()
+    code = main(["publish", "--data", data, "--store", "shop", str(fixture("gamma-5.apk")), str(fixture("unsigned.apk"))])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "gamma-5.apk: published org.apkdepot.gamma 5.0 (5)" in err
+    assert "unsigned.apk: APK-4: The APK is not signed." in err
+    svc = build_services(load_settings(data_dir=Path(data)))
+    try:
+        from apkdepot.catalog import stores
+        from apkdepot.index import versions
+
+        store = stores.get_store(svc, "shop")
+        assert store.current_version == 2
+        body = svc.blobs.get_bytes(versions.index_key(store.id, store.current_version))
+        assert index_entries_of(body) == {"org.apkdepot.gamma": 5}
+    finally:
+        svc.close()
+    assert main(["publish", "--data", data, "--store", "nope", str(fixture("gamma-5.apk"))]) == 1
+    assert main(["publish", "--data", data, "--store", "shop", str(tmp_path / "missing.apk")]) == 2
+
+
+def test_remote_publish_failures_are_one_line(tmp_path):
+    from tests.helpers import fixture
+    from tests.test_server import free_port
+
+    apk = str(fixture("gamma-5.apk"))
+    for server, says in ((f"http://127.0.0.1:{free_port()}", "cannot reach"), ("127.0.0.1:8000", "give the full address")):
+        result = subprocess.run([sys.executable, "-m", "apkdepot.cli", "publish", "--store", "s", "--server", server,
+                                 "--token", "t", apk], capture_output=True, text=True)
+        assert result.returncode == 2
+        assert says in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_gc_and_token_create(tmp_path, capsys):
+    data = _installation(tmp_path, capsys)
+    stray = tmp_path / "data" / "tmp"
+    stray.mkdir(exist_ok=True)
+    (stray / "upload-leftover").write_bytes(b"x")
+    assert main(["gc", "--data", data, "--older-than", "0"]) == 0
+    assert "1 temporary files" in capsys.readouterr().out
+    assert not (stray / "upload-leftover").exists()
+    assert main(["token", "create", "--data", data, "--email", "op@example.com", "--name", "ci"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().startswith("apkd.") and "shown only now" in captured.err
