@@ -35,7 +35,7 @@ def badging(path: Path) -> dict:
         "min_sdk": int(re.search(r"sdkVersion:'(\d+)'", out).group(1)),
         "target_sdk": int(re.search(r"targetSdkVersion:'(\d+)'", out).group(1)),
         "permissions": sorted(set(re.findall(r"uses-permission: name='([^']*)'", out))),
-        "label": re.search(r"application-label:'([^']*)'", out).group(1),
+        "label": (re.search(r"application-label:'([^']*)'", out) or re.search(r"application: label='([^']*)'", out)).group(1),
         "abis": sorted(re.findall(r"'([^']+)'", m.group(1))) if (m := re.search(r"native-code: (.*)", out)) else [],
     }
 

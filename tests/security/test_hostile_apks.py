@@ -17,6 +17,7 @@ from tests.catalog.test_publishing import snapshot
 from tests.conftest import needs_tool
 from tests.helpers import auth, create_store, fixture, flush, make_developer, upload
 from tests.security import corpus
+from apkdepot.catalog.publishing import inspect_upload as REAL_INSPECT_UPLOAD
 
 pytestmark = needs_tool("aapt", "zipalign", "apksigner", "framework-res")
 
@@ -122,3 +123,61 @@ def test_manifest_cap_refuses_before_parsing(hostile):
 ])
 def test_manifest_integers_are_ascii_digits_only(raw, expected):
     assert manifest_int(raw, None) == expected
+
+
+def test_full_queue_is_refused_at_once_with_retry_after(client, svc, monkeypatch):
+    """While every inspector and queue place is taken, one more upload gets 503
+    APK-16 with Retry-After at once, and nothing is stored."""
+    import threading
+
+    from apkdepot.catalog import publishing
+    from tests.helpers import wait_for
+
+    owner = make_developer(svc, "owner@example.com", name="Owner")[1]
+    create_store(client, owner)
+    monkeypatch.setattr(publishing, "inspect_upload", REAL_INSPECT_UPLOAD)  # no remembered answers here
+    pool = svc.inspector
+    release = threading.Event()
+    # Children are handed out only when the test says so: every upload waits in the pool.
+    pool._take = lambda: (release.wait(120), InspectorPool._take(pool))[1]
+    places = pool.size.workers + pool.size.queue
+    threads = [threading.Thread(target=pool.inspect, args=(fixture("alpha-1.apk"),)) for _ in range(places)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: pool._waiting == places, "every place in the pool to be taken")
+    try:
+        response = upload(client, owner, "shop", "beta-10.apk")
+        assert response.status_code == 503
+        assert [e["code"] for e in response.json()["errors"]] == ["APK-16"]
+        assert int(response.headers["retry-after"]) >= 1
+        assert client.get("/api/stores/shop/apks", headers=auth(owner)).json()["apks"] == []
+    finally:
+        release.set()
+        for t in threads:
+            t.join(120)
+    assert pool._waiting == 0
+    assert upload(client, owner, "shop", "beta-10.apk").status_code == 201
+
+
+def test_uploads_per_developer_are_rate_limited(tmp_path, database_url, mailer):
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+    from apkdepot.services import build_services
+    from tests.conftest import make_settings
+
+    svc = build_services(make_settings(tmp_path, database_url, uploads_per_hour=2), mailer=mailer)
+    try:
+        with TestClient(create_app(services=svc), base_url="http://testserver.local") as client:
+            owner = make_developer(svc, "owner@example.com")[1]
+            other = make_developer(svc, "other@example.com")[1]
+            create_store(client, owner)
+            create_store(client, other, "theirs")
+            assert upload(client, owner, "shop", "alpha-1.apk").status_code == 201
+            assert upload(client, owner, "shop", "beta-10.apk").status_code == 201
+            limited = upload(client, owner, "shop", "gamma-5.apk")
+            assert limited.status_code == 429 and limited.json()["errors"][0]["code"] == "RATE-1"
+            assert 0 < int(limited.headers["retry-after"]) <= 3600
+            assert upload(client, other, "theirs", "gamma-5.apk").status_code == 201  # per developer
+    finally:
+        svc.close()

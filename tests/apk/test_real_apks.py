@@ -1,0 +1,75 @@
+"""APKs we did not build (shipped inside npm packages of the Appium project,
+fetched at test time by scripts/fetch-real-apks): every fact we read agrees
+with Debian's aapt, and every signer with apksigner."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from apkdepot.apk.info import ApkRejected
+from apkdepot.apk.inspect import inspect_apk
+from tests.apk.test_inspect import badging
+from tests.conftest import needs_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = needs_tool("npm", "aapt", "apksigner", "framework-res")
+
+
+@pytest.fixture(scope="module")
+def real_apks() -> dict[str, Path]:
+    fetch = runpy.run_path(str(ROOT / "scripts" / "fetch-real-apks"))["fetch"]
+    return {p.name: p for p in fetch()}
+
+
+NAMES = ["settings_apk-debug.apk", "appium-uiautomator2-server-v10.6.6.apk"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_facts_agree_with_aapt(real_apks, name):
+    path = real_apks[name]
+    info = inspect_apk(path)
+    expected = badging(path)
+    if expected["label"] == "":
+        # No label in the manifest: listings show the package name instead.
+        expected["label"] = expected["package"]
+    got = {"package": info.package, "version_code": info.version_code, "version_name": info.version_name,
+           "min_sdk": info.min_sdk, "target_sdk": info.target_sdk, "permissions": list(info.permissions),
+           "label": info.label, "abis": list(info.abis)}
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_signer_agrees_with_apksigner(real_apks, name):
+    path = real_apks[name]
+    out = subprocess.run(["apksigner", "verify", "--print-certs", "--verbose", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    info = inspect_apk(path)
+    assert re.findall(r"Signer #1 certificate SHA-256 digest: (\w+)", out) == [info.signer_sha256]
+    assert re.findall(r"Signer #1 certificate SHA-1 digest: (\w+)", out) == [info.signer_sha1]
+    verified = {f"v{n}" for n in ("2", "3") if f"Verified using v{n} scheme (APK Signature Scheme v{n}): true" in out}
+    assert verified <= set(info.signing_schemes)
+
+
+def test_test_apk_without_version_code_is_refused_as_such(real_apks):
+    path = real_apks["appium-uiautomator2-server-debug-androidTest.apk"]
+    assert "versionCode=''" in subprocess.run(["aapt", "dump", "badging", str(path)], capture_output=True,
+                                              text=True).stdout
+    with pytest.raises(ApkRejected) as caught:
+        inspect_apk(path)
+    assert caught.value.reason == "no_version_code"
+
+
+def test_a_flipped_byte_in_a_real_apk_is_refused_by_both(real_apks, tmp_path):
+    data = bytearray(real_apks["settings_apk-debug.apk"].read_bytes())
+    data[len(data) // 3] ^= 0x01  # inside a compressed entry or the signed contents
+    path = tmp_path / "flipped.apk"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ApkRejected) as caught:
+        inspect_apk(path)
+    assert caught.value.reason in {"bad_signature", "not_zip"}  # a CRC or the v2 digest, whichever it hit first
+    assert subprocess.run(["apksigner", "verify", str(path)], capture_output=True).returncode != 0
