@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from zlib_ng import zlib_ng as zlib  # the zlib API, inflating about twice as fast
 
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.signing import verify_apk_signatures
@@ -103,22 +106,65 @@ def check_zip(path: Path, limits: ZipLimits) -> list[str]:
                 raise ApkRejected("zip_bomb", info.filename[:200])
             if info.filename == "AndroidManifest.xml" and info.file_size > limits.max_manifest_bytes:
                 raise ApkRejected("too_complex", f"AndroidManifest.xml inflates to {info.file_size} bytes")
-        inflated_total = 0
-        for info in infos:
-            if info.is_dir():
-                continue
-            try:
-                with archive.open(info) as entry:
-                    while chunk := entry.read(READ_CHUNK):
-                        inflated_total += len(chunk)
-                        if inflated_total > limits.max_total_bytes:
-                            raise ApkRejected("zip_bomb", info.filename[:200])
-            except ApkRejected:
-                raise
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-                    NotImplementedError, RuntimeError) as exc:
-                raise ApkRejected("not_zip", f"{info.filename[:200]}: {exc}") from None
+        inflate_all(path, infos, limits)
         return [info.filename for info in infos]
+
+
+LOCAL_HEADER = struct.Struct("<4s5H3I2H")
+
+
+def inflate_all(path: Path, infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Inflates every entry straight from the file's bytes, checking that its
+    local header agrees with the central directory, that it inflates to exactly
+    its declared size and CRC, and that the running total stays under the
+    limit. (The same checks zipfile makes on read, without its per-read cost.)"""
+    data = memoryview(path.read_bytes())
+    inflated_total = 0
+    for info in infos:
+        name = info.filename[:200]
+        offset = info.header_offset
+        if offset + LOCAL_HEADER.size > len(data):
+            raise ApkRejected("not_zip", f"{name}: local header out of bounds")
+        (magic, _, flags, method, _, _, _, _, _, name_length, extra_length) = LOCAL_HEADER.unpack_from(data, offset)
+        if magic != b"PK\x03\x04" or bytes(data[offset + 30:offset + 30 + name_length]) != _raw_name(info):
+            raise ApkRejected("not_zip", f"{name}: local header does not match the central directory")
+        if flags & 0x1:
+            raise ApkRejected("not_zip", f"{name}: encrypted entries are not allowed")
+        start = offset + 30 + name_length + extra_length
+        compressed = data[start:start + info.compress_size]
+        if len(compressed) != info.compress_size:
+            raise ApkRejected("not_zip", f"{name}: truncated")
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != info.file_size:
+                raise ApkRejected("not_zip", f"{name}: stored sizes disagree")
+            crc = zlib.crc32(compressed)
+            produced = info.file_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            crc, produced, pending = 0, 0, compressed
+            try:
+                while True:
+                    # Never more than declared (+1 to notice a liar) nor past the total limit.
+                    room = min(info.file_size - produced + 1, limits.max_total_bytes - inflated_total - produced + 1)
+                    chunk = inflater.decompress(pending, max(1, min(room, 1 << 22)))
+                    pending = inflater.unconsumed_tail
+                    crc = zlib.crc32(chunk, crc)
+                    produced += len(chunk)
+                    if produced > info.file_size:
+                        raise ApkRejected("zip_bomb", f"{name}: inflates past its declared size")
+                    if inflated_total + produced > limits.max_total_bytes:
+                        raise ApkRejected("zip_bomb", name)
+                    if not chunk and not pending:
+                        break
+            except zlib.error as exc:
+                raise ApkRejected("not_zip", f"{name}: {exc}") from None
+            if not inflater.eof:
+                raise ApkRejected("not_zip", f"{name}: deflate stream is truncated")
+        else:
+            raise ApkRejected("not_zip", f"{name}: compression method {info.compress_type} (Android reads only stored and deflate)")
+        if produced != info.file_size or crc != info.CRC:
+            raise ApkRejected("not_zip", f"{name}: size or CRC does not match")
+        inflated_total += produced
 
 
 def _resolve(apk, value: str | None) -> str | None:
