@@ -33,6 +33,7 @@ class Settings:
     # /metrics: open when empty; otherwise it needs "Authorization: Bearer <this>".
     metrics_token: str = ""
     smtp_url: str = ""  # empty: mails go to <data_dir>/outbox
+    smtp_ca_file: str = ""  # extra CA certificates (PEM) to trust for the SMTP server's TLS
     mail_from: str = "ApkDepot <no-reply@apkdepot.localhost>"
     redis_url: str = ""  # empty: rate-limit counters live in the database
     confirm_link_ttl_seconds: int = 48 * 3600

@@ -77,7 +77,7 @@ def build_services(settings: Settings, mailer: Mailer | None = None) -> Services
     return Services(
         settings=settings,
         db=db,
-        mailer=mailer or make_mailer(settings.smtp_url, settings.outbox_dir),
+        mailer=mailer or make_mailer(settings.smtp_url, settings.outbox_dir, settings.smtp_ca_file),
         limiter=make_rate_limiter(db, settings.redis_url),
         passwords=PasswordHashing(memory_kib=settings.password_memory_kib),
         secret=load_or_create_secret(settings),

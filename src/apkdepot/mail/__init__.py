@@ -1,11 +1,16 @@
 """Outgoing mail. SMTP when ``APKDEPOT_SMTP_URL`` is set
 (``smtp://user:pass@host:port``, ``smtp+starttls://…`` or ``smtps://…``);
-otherwise each message is written to the data directory's outbox folder."""
+otherwise each message is written to the data directory's outbox folder.
+
+TLS (STARTTLS or SMTPS) always verifies the server's certificate and host
+name (the mails carry one-time links); ``APKDEPOT_SMTP_CA_FILE`` names a
+private CA's certificates to trust besides the system's."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 import time
 import uuid
 from email.message import EmailMessage
@@ -45,7 +50,7 @@ class OutboxMailer:
 
 
 class SmtpMailer:
-    def __init__(self, url: str, timeout: float = 15.0) -> None:
+    def __init__(self, url: str, timeout: float = 15.0, ca_file: str = "") -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
             raise ValueError("APKDEPOT_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
@@ -55,17 +60,22 @@ class SmtpMailer:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        # smtplib's own default context does not verify certificates: never use it.
+        self.context = ssl.create_default_context(cafile=ca_file or None)
 
     def send(self, message: EmailMessage) -> None:
-        client_cls = smtplib.SMTP_SSL if self.scheme == "smtps" else smtplib.SMTP
-        with client_cls(self.host, self.port, timeout=self.timeout) as client:
+        if self.scheme == "smtps":
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
             if self.scheme == "smtp+starttls":
-                client.starttls()
+                client.starttls(context=self.context)
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
         log.info("mail sent", extra={"to": message["To"], "subject": message["Subject"]})
 
 
-def make_mailer(smtp_url: str, outbox: Path) -> Mailer:
-    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(outbox)
+def make_mailer(smtp_url: str, outbox: Path, ca_file: str = "") -> Mailer:
+    return SmtpMailer(smtp_url, ca_file=ca_file) if smtp_url else OutboxMailer(outbox)
