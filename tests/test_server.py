@@ -182,3 +182,60 @@ def test_two_server_processes_share_the_app_list_rate_limit(tmp_path):
     finally:
         for process in (first, second):
             stop(process)
+
+
+def _fresh(base: str):
+    """A client that opens a new connection per request, so requests spread over the workers."""
+    return httpx.Client(base_url=base, headers={"Connection": "close"})
+
+
+def test_regenerated_dev_token_stops_working_on_every_worker(server):
+    import hashlib
+
+    base, _ = server
+    passhash = hashlib.sha1(b"demo-pass1").hexdigest()
+    with _fresh(base) as client:
+        old = client.post("/webservices/2/checkUserCredentials", data={"user": "demo@apkdepot.localhost",
+                                                                     "passhash": passhash}).json()["token"]
+        url = "/webservices/2/listRepositoryChange/demo/" + "0" * 32 + "/json"
+        # Every worker answers the old token (and so holds it in its cache).
+        accepted_by: set[int] = set()
+
+        def both_workers_accept() -> bool:
+            assert client.get(url, params={"token": old}).json()["status"] == "OK"
+            accepted_by.add(client.get("/healthz").json()["pid"])
+            return len(accepted_by) == 2
+
+        wait_for(both_workers_accept, "both workers to answer")
+        new = client.post("/webservices/2/regenerateToken", data={"token": old}).json()["token"]
+        assert new != old
+
+        def old_refused_everywhere() -> bool:
+            answers = [client.get(url, params={"token": old}).json() for _ in range(20)]
+            return all([e["code"] for e in a.get("errors", [])] == ["IARG-2"] for a in answers)
+
+        wait_for(old_refused_everywhere, "the old token to fail on every worker")
+        assert all(client.get(url, params={"token": new}).json()["status"] == "OK" for _ in range(20))
+
+
+def test_metrics_with_several_workers(server):
+    base, _ = server
+    with _fresh(base) as client:
+        for _ in range(40):
+            client.get("/repo/demo/info.xml")
+        scrapes: dict[str, str] = {}
+
+        def both_workers_scraped() -> bool:
+            text = client.get("/metrics").text
+            pid = text.split('pid="', 1)[1].split('"', 1)[0]
+            scrapes[pid] = text
+            return len(scrapes) == 2
+
+        wait_for(both_workers_scraped, "a scrape from each worker")
+    total = 0
+    for pid, text in scrapes.items():
+        lines = [line for line in text.splitlines()
+                 if line.startswith("apkdepot_http_requests_total{") and 'route="/repo/{store_name}/info.xml"' in line]
+        assert all(f'pid="{pid}"' in line for line in lines)  # each worker reports only itself
+        total += sum(int(line.rsplit(" ", 1)[1]) for line in lines)
+    assert total == 40

@@ -163,3 +163,76 @@ def test_logout_needs_the_session_csrf(client, svc):
     assert client.get("/dashboard", follow_redirects=False).status_code == 200  # still logged in
     assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_dashboard_store_settings_version_removal_ios_and_app_settings(client, svc):
+    """The four dashboard features, each through its form, checked where it lands."""
+    _, token = make_developer(svc)
+    create_store(client, token, "shop")
+    upload(client, token, "shop", "alpha-1.apk")
+    upload(client, token, "shop", "alpha-2.apk")
+    flush(client)
+    csrf = log_in(client)
+    api = {"Authorization": f"Bearer {token}"}
+
+    # Store settings: description, theme, privacy with credentials.
+    saved = client.post("/dashboard/stores/shop", data={"csrf_token": csrf, "description": "Tools for people",
+                                                        "theme": "default", "private": "on", "basic_user": "team",
+                                                        "basic_password": "team-pass1"}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/dashboard/stores/shop?done=saved"
+    store = client.get("/api/stores/shop", headers=api).json()["store"]
+    assert store["description"] == "Tools for people" and store["private"] is True
+    assert client.get("/repo/shop/info.xml").status_code == 401
+    refused = client.post("/dashboard/stores/shop", data={"csrf_token": csrf, "description": "x" * 5000})
+    assert refused.status_code == 422
+
+    # Removing a version.
+    removed = client.post("/dashboard/stores/shop/remove", data={"csrf_token": csrf, "package": "org.apkdepot.alpha",
+                                                                 "version_code": "2"}, follow_redirects=False)
+    assert removed.status_code == 303
+    listed = client.get("/api/stores/shop/apks", headers=api).json()["apks"]
+    assert [(a["package"], a["version_code"]) for a in listed] == [("org.apkdepot.alpha", 1)]
+    missing = client.post("/dashboard/stores/shop/remove", data={"csrf_token": csrf, "package": "org.apkdepot.alpha",
+                                                                 "version_code": "\u00b2"})
+    assert missing.status_code == 404
+
+    # iOS app registration, then its settings.
+    registered = client.post("/dashboard/apps", data={"csrf_token": csrf, "id": "id123456789", "name": "Pocket",
+                                                      "currency": "EUR", "time_zone": "Europe/Lisbon"},
+                             follow_redirects=False)
+    assert registered.status_code == 303
+    apps = {a["id"]: a for a in client.get("/api/apps", headers=api).json()["apps"]}
+    assert apps["id123456789"]["attributes"]["currency"] == "EUR"
+    bad = client.post("/dashboard/apps", data={"csrf_token": csrf, "id": "not an id", "name": "X"})
+    assert bad.status_code == 422
+    page = client.get("/dashboard/apps/ios/id123456789")
+    assert page.status_code == 200 and "Pocket" in page.text
+    updated = client.post("/dashboard/apps/ios/id123456789", data={"csrf_token": csrf, "name": "Pocket 2",
+                                                                   "currency": "BRL", "time_zone": "America/Sao_Paulo",
+                                                                   "enable_retargetting": "on"}, follow_redirects=False)
+    assert updated.status_code == 303 and updated.headers["location"] == "/dashboard/apps/ios/id123456789?done=saved"
+    after = {a["id"]: a for a in client.get("/api/apps", headers=api).json()["apps"]}["id123456789"]["attributes"]
+    assert (after["name"], after["currency"], after["time_zone"], after["enable_retargetting"]) == (
+        "Pocket 2", "BRL", "America/Sao_Paulo", True)
+    wrong = client.post("/dashboard/apps/ios/id123456789", data={"csrf_token": csrf, "name": "P", "currency": "XXXX",
+                                                                 "time_zone": "UTC"})
+    assert wrong.status_code == 422
+
+
+def test_password_reset_pages(client, svc, mailer):
+    make_developer(svc, "dev@example.com")
+    client.get("/forgot")
+    csrf = client.cookies.get("apkdepot_csrf")
+    sent = client.post("/forgot", data={"csrf_token": csrf, "email": "dev@example.com"})
+    assert sent.status_code == 200
+    token = link_token(mailer.last_body(), "/reset")
+    form = client.get("/reset", params={"token": token})
+    assert form.status_code == 200 and f'value="{token}"' in form.text
+    weak = client.post("/reset", data={"csrf_token": csrf, "token": token, "password": "short"})
+    assert weak.status_code == 422
+    done = client.post("/reset", data={"csrf_token": csrf, "token": token, "password": "new-pass-99"})
+    assert done.status_code == 200 and "Your new password is saved." in html.unescape(done.text)
+    log_in(client, "dev@example.com", "new-pass-99")
+    used = client.get("/reset", params={"token": token})
+    assert used.status_code == 400 and "This link has already been used." in used.text
+    assert client.get("/reset", params={"token": "nonsense"}).status_code == 400

@@ -233,3 +233,34 @@ def test_token_errors_in_both_generations_and_formats(client, world, token, code
         assert gen1.text == XML_DECL + f"<response><status>FAIL</status><errors><entry>{message}</entry></errors></response>"
         assert gen2.text == (XML_DECL + f"<response><status>FAIL</status><errors><entry><code>{code}</code>"
                              f"<msg>{message}</msg></entry></errors></response>")
+
+
+def test_private_stores_are_hidden_in_every_read_service(client, svc, world):
+    """A private store's apps reach its owner, never another developer, in any read service."""
+    owner = world["token"]
+    create_store(client, owner, "hidden", private=True, basic_user="u", basic_password="password1")
+    upload(client, owner, "hidden", "gamma-6.apk")
+    flush(client)
+    _, stranger = make_developer(svc, "stranger@example.com")
+
+    def calls(token):
+        return {
+            "getRepositoryInfo": client.get("/webservices/2/getRepositoryInfo/hidden/json", params={"token": token}).json(),
+            "listRepository": client.get("/webservices/2/listRepository/hidden/json", params={"token": token}).json(),
+            "getApkInfo": client.get("/webservices/2/getApkInfo/hidden/org.apkdepot.gamma/json", params={"token": token}).json(),
+            "getApkInfo3": client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "hidden",
+                                                                         "identif": "package:org.apkdepot.gamma"}).json(),
+            "listSearchApks": client.get("/webservices/2/listSearchApks/json", params={"token": token, "search": "gamma"}).json(),
+            "listSearchApks in repo": client.get("/webservices/2/listSearchApks/json",
+                                                 params={"token": token, "search": "gamma", "repo": "hidden"}).json(),
+        }
+
+    mine = calls(owner)
+    assert mine["getRepositoryInfo"]["listing"]["appscount"] == 1
+    assert [e["apkid"] for e in mine["listRepository"]["listing"]] == ["org.apkdepot.gamma"]
+    assert mine["getApkInfo"]["apk"]["vercode"] == 6 and mine["getApkInfo3"]["apk"]["vercode"] == 6
+    assert ("hidden", "org.apkdepot.gamma") in {(e["repo"], e["apkid"]) for e in mine["listSearchApks"]["listing"]}
+    theirs = calls(stranger)
+    for name in ("getRepositoryInfo", "listRepository", "getApkInfo", "getApkInfo3", "listSearchApks in repo"):
+        assert theirs[name]["status"] == "FAIL" and theirs[name]["errors"][0]["code"] == "IARG-1", (name, theirs[name])
+    assert all(e["repo"] != "hidden" for e in theirs["listSearchApks"]["listing"])

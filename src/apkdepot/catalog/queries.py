@@ -86,9 +86,13 @@ def search(svc: Services, text: str, store_ids: Sequence[int], limit: int, offse
     return [App.from_row(r) for r in rows], total
 
 
-def public_store_ids(svc: Services) -> list[int]:
+def public_store_ids(svc: Services, also_owned_by: int | None = None) -> list[int]:
+    """Every public store, and the private ones of ``also_owned_by`` (their owner sees them)."""
+    visible = stores.c.private.is_(False)
+    if also_owned_by is not None:
+        visible = sa.or_(visible, stores.c.owner_id == also_owned_by)
     with svc.db.read() as conn:
-        return list(conn.execute(sa.select(stores.c.id).where(stores.c.private.is_(False))).scalars())
+        return list(conn.execute(sa.select(stores.c.id).where(visible)).scalars())
 
 
 def newest_listed(svc: Services, store_ids: Sequence[int], packages: Iterable[str]) -> list[App]:

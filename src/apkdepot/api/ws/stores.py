@@ -296,7 +296,7 @@ def list_search_apks(call: WsCall) -> dict[str, Any]:
     if call.get("repo"):
         store_ids = [store_of(call).id]
     else:
-        store_ids = queries.public_store_ids(call.svc)
+        store_ids = queries.public_store_ids(call.svc, call.developer.id if call.developer else None)
     apps, total = queries.search(call.svc, call.get("search"), store_ids, limit, offset)
     names = {sid: s.name for sid in {a.store_id for a in apps} if (s := call.runtime.cache.by_id(sid))}
     return {"total": total, "listing": [{"repo": names.get(a.store_id), **index_entry(a)} for a in apps]}
