@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from litestar import Litestar, Request, Response, get, route
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from apkdepot import __version__, errors
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
@@ -32,7 +31,7 @@ from apkdepot.docs.site import DocsPages
 from apkdepot.portal.views import Dashboard, PublicPages
 from apkdepot.api.hot import HotPath
 from apkdepot.api.origin import HostGuard
-from apkdepot.api.openapi import document_generated_endpoints
+from apkdepot.api.openapi import DocumentPlugin, OptionsFromDocument, build_document
 from apkdepot.api.repo import ROUTES as REPO_ROUTES, Runtime
 from apkdepot.background import Maintenance
 from apkdepot.catalog.downloads import DownloadCounter
@@ -132,16 +131,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(title="ApkDepot", version=__version__, path="/schema",
-                                     render_plugins=[JsonRenderPlugin()]),
+                                     render_plugins=[DocumentPlugin()]),
         lifespan=[lifespan],
         request_max_body_size=upload_body_limit(settings.max_apk_bytes),
         debug=False,
     )
-    document_generated_endpoints(app)
+    document = build_document(app.openapi_schema.to_schema())
+    app.state.openapi_document = document
     app.state.services = svc
     app.state.runtime = runtime
     app.state.maintenance = maintenance
-    return ObservabilityMiddleware(HostGuard(HotPath(app), settings))
+    return ObservabilityMiddleware(HostGuard(OptionsFromDocument(HotPath(app), document), settings))
 
 
 def exit_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 5.0) -> threading.Thread:

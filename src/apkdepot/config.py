@@ -45,7 +45,7 @@ class Settings:
     login_per_ip: int = 60
     login_per_address: int = 10
     auth_window_seconds: int = 900
-    max_field_length: int = 1000
+    max_field_length: int = 4000  # the longest text field any endpoint documents
     max_form_bytes: int = 1024 * 1024
     # HMAC key that dev tokens are derived from. Empty: a random key kept in
     # <data_dir>/secret.key. Set it (the same everywhere) when several hosts share a database.

@@ -72,6 +72,7 @@ STORE_NAME_INVALID = _define("REPO-3", N_("Use only letters, numbers and/or dash
                              description="Store names: letters, numbers and dashes, at most 50 characters.")
 STORE_FIELD_INVALID = _define("REPO-4", N_("Invalid value for {name}"), 422)
 STORE_CREDENTIALS_NEEDED = _define("REPO-5", N_("A private store needs a user name and a password of at least 8 characters."), 422)
+STORE_NO_CREDENTIALS_YET = _define("REPO-7", N_("This store has no user name and password yet: give basic_user and basic_password to make it private."), 409)
 AVATAR_INVALID = _define("REPO-6", N_("The avatar must be a PNG or JPEG image of at most 1 MB."), 422)
 
 # --- v7 stores and apps ------------------------------------------------------------
@@ -130,9 +131,9 @@ NOT_AUTHENTICATED = _define("AUTH-3", N_("Authentication required"), 401)
 CSRF_FAILED = _define("AUTH-4", N_("Missing or invalid CSRF token"), 403)
 
 # --- One-time links (confirmation, password reset) ---------------------------
-LINK_INVALID = _define("LINK-1", N_("This link is invalid."))
-LINK_USED = _define("LINK-2", N_("This link has already been used."))
-LINK_EXPIRED = _define("LINK-3", N_("This link has expired."))
+LINK_INVALID = _define("LINK-1", N_("This link is invalid."), 404)
+LINK_USED = _define("LINK-2", N_("This link has already been used."), 410)
+LINK_EXPIRED = _define("LINK-3", N_("This link has expired."), 410)
 
 # --- Sign-up form (the Aptoide developer sign-up wording, en and pt-BR) ------
 REG_EMAIL = _define("REG-1", N_("Please insert an email address"), 422)

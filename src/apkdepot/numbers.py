@@ -27,6 +27,8 @@ def parse_whole(raw: object, low: int = 0, high: int = DATABASE_MAX, *, signed: 
         return None
     if isinstance(raw, int):
         return raw if low <= raw <= high else None
+    if isinstance(raw, float):  # a JSON number like 58.0 is a whole number too
+        return int(raw) if raw.is_integer() and low <= raw <= high else None
     if not isinstance(raw, str):
         return None
     pattern = SIGNED_ASCII_DIGITS if signed else ASCII_DIGITS

@@ -86,7 +86,7 @@ def test_confirmation_link_is_single_use(client, mailer):
     first = client.get("/api/accounts/confirm", params={"token": token})
     assert first.status_code == 200 and first.json()["developer"]["email_confirmed"] is True
     again = client.get("/api/accounts/confirm", params={"token": token})
-    assert again.status_code == 400 and again.json()["errors"][0]["code"] == "LINK-2"
+    assert again.status_code == 410 and again.json()["errors"][0]["code"] == "LINK-2"
     assert client.get("/api/accounts/confirm", params={"token": "forged"}).json()["errors"][0]["code"] == "LINK-1"
     assert client.get("/api/accounts/confirm").json()["errors"][0]["code"] == "LINK-1"
     login = client.post("/api/accounts/login", json={"email": "new@example.com", "password": "abcdefg1"})

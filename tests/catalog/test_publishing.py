@@ -402,3 +402,11 @@ def test_avatar(client, owner):
     assert stored.json()["store"]["has_avatar"] is True
     served = client.get("/repo/shop/avatar")
     assert served.content == image and served.headers["content-type"] == "image/png"
+
+
+def test_the_longest_store_name_gets_its_signing_key(client, owner):
+    name = "a" * 24 + "-" + "b" * 25  # 50 characters, the longest allowed
+    store = create_store(client, owner, name)
+    assert store["name"] == name
+    assert client.get(f"/api/stores/{name}", headers=auth(owner)).json()["store"]["fdroid"]["fingerprint"]
+    assert client.post("/api/stores", json={"name": "c" * 51}, headers=auth(owner)).status_code == 422

@@ -124,12 +124,14 @@ def test_unknown_mode(client, echo_endpoint, token):
 
 def test_malformed_json_body(client, echo_endpoint, token):
     response = client.post("/webservices/2/echoRepo", content=b'{"token": ', headers={"content-type": "application/json"})
-    assert response.status_code == 200
+    # A body that cannot be read into arguments is an HTTP-level 400 (still in the envelope).
+    assert response.status_code == 400
     assert [e["code"] for e in response.json()["errors"]] == ["MARG-200", "IARG-103", "MARG-1"]
 
 
 def test_json_body_that_is_not_an_object(client, echo_endpoint):
     response = client.post("/webservices/2/echoRepo", json=[1, 2])
+    assert response.status_code == 400
     assert "IARG-103" in [e["code"] for e in response.json()["errors"]]
 
 
@@ -160,7 +162,8 @@ def test_non_utf8_input(client, echo_endpoint, token, where):
                                headers={"content-type": "application/x-www-form-urlencoded"})
     else:
         response = client.get(f"/webservices/2/echoRepo/%ff%fe/json?token={token}")
-    assert response.status_code in (200, 404)
+    # Arguments that are not UTF-8 cannot be read at all: HTTP 400, in the envelope.
+    assert response.status_code == 400
     assert response.json()["status"] == "FAIL"
     assert "IARG-101" in [e["code"] for e in response.json()["errors"]]
 

@@ -255,8 +255,10 @@ def confirm_email(svc: Services, secret: str) -> Developer:
 def resend_confirmation(svc: Services, email: str, lang: str, base_url: str, client_ip: str | None) -> None:
     """Answers the same whether or not the address has an unconfirmed account."""
     email = email.strip().lower() if isinstance(email, str) else ""
-    throttle(svc, "resend", email or None, client_ip, svc.settings.signup_per_address, svc.settings.signup_per_ip)
-    developer = developer_by_email(svc, email) if valid_email(email) else None
+    if not valid_email(email):
+        raise Failure(problem(errors.REG_EMAIL, "email"))
+    throttle(svc, "resend", email, client_ip, svc.settings.signup_per_address, svc.settings.signup_per_ip)
+    developer = developer_by_email(svc, email)
     if developer is None or developer.confirmed:
         return
     with svc.db.write() as conn:

@@ -120,7 +120,12 @@ def _settings_problems(form: Mapping[str, Any], creating: bool, current: Store |
             values["basic_password"] = password
     has_credentials = "basic_user" in values or (current is not None and current.basic_user is not None)
     if private and not has_credentials:
-        found.append(problem(errors.STORE_CREDENTIALS_NEEDED, "basic_password"))
+        # Creating: the request lacks them. Updating: the store lacks them (its state, so 409).
+        spec = errors.STORE_CREDENTIALS_NEEDED if current is None or "private" not in values else errors.STORE_NO_CREDENTIALS_YET
+        if not (user is not None or password is not None):
+            found.append(problem(spec, "basic_password"))
+        elif not any(p.spec is errors.STORE_CREDENTIALS_NEEDED for p in found):
+            found.append(problem(errors.STORE_CREDENTIALS_NEEDED, "basic_password"))
     return values, found
 
 

@@ -17,7 +17,9 @@ VALIDITY_DAYS = 365 * 30
 
 def new_key_and_cert(store_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{store_name} (ApkDepot store)"),
+    # A common name holds at most 64 characters; store names up to 50.
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, store_name[:64]),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "ApkDepot store"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ApkDepot")])
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

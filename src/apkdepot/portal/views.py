@@ -19,7 +19,7 @@ from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import SESSION_COOKIE, changed, client_ip, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import owner_apps, publishing, queries, stores
-from apkdepot.catalog.uploads import upload_to_temp_file
+from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.errors import Failure, problem
 from apkdepot.numbers import parse_whole
 from apkdepot.portal.web import (
@@ -409,34 +409,25 @@ class Dashboard(Controller):
         svc = services(request)
         locale = locale_of(request)
         try:
-            form = await request.form()
-        except UnicodeDecodeError:
-            form = None
-        fields = {"csrf_token": form.get("csrf_token", "") if form else ""}
-        try:
-            check_csrf(request, fields if isinstance(fields["csrf_token"], str) else {}, session)
+            form = await receive_multipart(request, svc)
         except Failure as failure:
             return _forbidden(request, failure, session)
-        store, refused = await self._owned(request, session, name)
-        if refused:
-            return refused
-        results = []
-        for upload in (form.getall("apk") if form else []):
-            if isinstance(upload, str):
-                continue
-
-            def publish(file=upload):
-                with upload_to_temp_file(svc, file) as path:
-                    return publishing.publish_file(svc, session.developer.id, store.name, path, {})
-
+        with form:
             try:
-                published = await run(publish)
-                results.append({"file": upload.filename, "apk": published.apk})
+                check_csrf(request, {"csrf_token": form.fields.get("csrf_token", "")}, session)
             except Failure as failure:
-                results.append({"file": upload.filename,
-                                "error": "; ".join(f"{p.code}: {p.message(locale)}" for p in failure.problems)})
-            finally:
-                await upload.close()
+                return _forbidden(request, failure, session)
+            store, refused = await self._owned(request, session, name)
+            if refused:
+                return refused
+            results = []
+            for upload in form.files.get("apk", []):
+                try:
+                    published = await run(publishing.publish_file, svc, session.developer.id, store.name, upload.path, {})
+                    results.append({"file": upload.filename, "apk": published.apk})
+                except Failure as failure:
+                    results.append({"file": upload.filename,
+                                    "error": "; ".join(f"{p.code}: {p.message(locale)}" for p in failure.problems)})
         changed(request)
         return render(request, "upload_result.html", session=session, results=results, store=store.name)
 

@@ -11,7 +11,7 @@ from apkdepot import errors
 from apkdepot.api.json.common import changed, current_developer, ok, read_capped_body, read_json_object, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import publishing, stores
-from apkdepot.catalog.uploads import upload_to_temp_file
+from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, problem
 
@@ -27,26 +27,17 @@ async def _publish_upload(request: Request, developer_id: int, store_name: str) 
         if not body.get("apk_md5sum"):
             raise Failure(problem(errors.MISSING_APK, "apk"))
         return await run(publishing.publish_known_md5, svc, developer_id, store_name, body.get("apk_md5sum"), meta)
-    try:
-        form = await request.form()
-    except UnicodeDecodeError:
-        raise Failure(problem(errors.INVALID_ENCODING)) from None
-    meta = {k: form.get(k) for k in UPLOAD_FIELDS if k in form}
-    upload = form.get("apk")
-    if upload is None or isinstance(upload, str):
-        md5 = form.get("apk_md5sum")
-        if md5:
-            return await run(publishing.publish_known_md5, svc, developer_id, store_name, md5, meta)
-        raise Failure(problem(errors.MISSING_APK, "apk"))
-
-    def publish() -> Any:
-        with upload_to_temp_file(svc, upload) as path:
-            return publishing.publish_file(svc, developer_id, store_name, path, meta)
-
-    try:
-        return await run(publish)
-    finally:
-        await upload.close()
+    with await receive_multipart(request, svc) as form:
+        if form.problems:
+            raise Failure(form.problems, 400)
+        meta = {k: form.fields[k] for k in UPLOAD_FIELDS if k in form.fields}
+        upload = form.file("apk")
+        if upload is None:
+            md5 = form.fields.get("apk_md5sum")
+            if md5:
+                return await run(publishing.publish_known_md5, svc, developer_id, store_name, md5, meta)
+            raise Failure(problem(errors.MISSING_APK, "apk"))
+        return await run(publishing.publish_file, svc, developer_id, store_name, upload.path, meta)
 
 
 def store_card(request: Request, store: stores.Store) -> dict:

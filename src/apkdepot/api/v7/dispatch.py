@@ -6,6 +6,7 @@ or a POST JSON body. Answers: ``{"info": {"status", "time"}, "data": {...}}``,
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -48,9 +49,44 @@ class V7Endpoint:
     params: tuple[tuple[str, str], ...] = ()
     error_codes: tuple[str, ...] = ()
     example: dict[str, Any] = field(default_factory=dict)
+    # The HTTP contract (api/openapi.py): "subjects" (one of them names what is
+    # asked for), "optional" arguments, POST-only "body" fields and "required"
+    # ones, each a JSON Schema; "private_store" when a private store can be named.
+    contract: dict[str, Any] = field(default_factory=dict)
 
 
 V7_REGISTRY: dict[str, V7Endpoint] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _argument_validator(name: str) -> Any:
+    """Checks every argument a JSON body gives against its documented schema
+    (the same one the OpenAPI document shows); which ones are needed is the
+    handler's business (MARG-…)."""
+    from jsonschema import Draft202012Validator
+
+    spec = V7_REGISTRY[name].contract
+    return Draft202012Validator({"type": "object", "properties": {
+        **spec.get("subjects", {}), **spec.get("optional", {}), **spec.get("body", {})}})
+
+
+def _argument_name(path: Any) -> str:
+    """``apks_data[0]`` for an error anywhere inside that item."""
+    parts = list(path)[:2]
+    name = str(parts[0]) if parts else "body"
+    return f"{name}[{parts[1]}]" if len(parts) == 2 and isinstance(parts[1], int) else name
+
+
+def body_argument_problems(endpoint: V7Endpoint, body: dict[str, Any]) -> list[Problem]:
+    found: dict[str, Problem] = {}
+    for error in sorted(_argument_validator(endpoint.name).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        if error.validator == "maxItems" and len(error.absolute_path) == 1:
+            name = str(error.absolute_path[0])
+            found[name] = problem(errors.TOO_MANY_VALUES, name=name[:60], max=error.validator_value)
+        else:
+            name = _argument_name(error.absolute_path)
+            found.setdefault(name, problem(errors.INVALID_VALUE, name=name[:60]))
+    return list(found.values())
 
 
 def v7_endpoint(**spec: Any):
@@ -120,7 +156,8 @@ async def answer(request: Request) -> Answer:
         return Answer(render_json(envelope(started, body, "FAIL")), 404)
     if request.method not in endpoint.methods:
         body = failure_body([problem(errors.METHOD_NOT_ALLOWED)], locale)
-        return Answer(render_json(envelope(started, body, "FAIL")), 405)
+        return Answer(render_json(envelope(started, body, "FAIL")), 405,
+                      headers={"Allow": ", ".join(sorted(endpoint.methods | {"OPTIONS"}))})
     params.update(path_params)
     if request.method == "POST":
         payload = await read_capped_body(request)
@@ -129,6 +166,7 @@ async def answer(request: Request) -> Answer:
             if trouble is not None:
                 found.append(trouble)
             elif isinstance(decoded, dict):
+                found += body_argument_problems(endpoint, decoded)
                 params.update(decoded)
             else:
                 found.append(problem(errors.MALFORMED_BODY))

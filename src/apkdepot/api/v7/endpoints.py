@@ -23,6 +23,17 @@ def v7_date(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S}"
 
 
+# Argument schemas (for the OpenAPI contract).
+STORE_NAME_ARG = {"type": "string", "pattern": r"\S", "description": "Store name"}
+STORE_ID_ARG = {"type": "integer", "minimum": 0, "description": "Store id"}
+STORE_CREDENTIALS_ARGS = {"store_user": {"type": "string"}, "store_pass_sha1": {"type": "string"}}
+
+
+def whole_number(low: int, high: int) -> dict[str, Any]:
+    """A whole number (in a query or path, its ASCII digits; digits as text are also read from a body)."""
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
 def _int(call: V7Call, name: str, default: int, low: int, high: int, found: list[Problem]) -> int:
     raw = call.params.get(name)
     if raw is None or raw == "":
@@ -80,7 +91,9 @@ def store_card(call: V7Call, store: CachedStore) -> dict[str, Any]:
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")),
                      ("store_user", N_("User name, for a private store")),
                      ("store_pass_sha1", N_("SHA-1 hex of the password, for a private store"))),
-             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4"), example={"store_name": "$demo"})
+             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4"), example={"store_name": "$demo"},
+             contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
+                       "optional": STORE_CREDENTIALS_ARGS, "private_store": True})
 def store_get_meta(call: V7Call) -> dict[str, Any]:
     store = resolve_store(call)
     if store.private:
@@ -118,7 +131,11 @@ def datalist(items: list[dict[str, Any]], total: int, offset: int, limit: int) -
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")), ("limit", N_("1 to 100, default 25")),
                      ("offset", N_("Entries to skip")), ("sort", N_("package (default), alpha, latest or downloads"))),
              error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4", "IARG-105", "IARG-102"),
-             example={"store_name": "$demo", "limit": "2"})
+             example={"store_name": "$demo", "limit": "2"},
+             contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
+                       "optional": {"limit": whole_number(1, 100), "offset": whole_number(0, 10**9),
+                                    "sort": {"enum": list(queries.SORTS)}, **STORE_CREDENTIALS_ARGS},
+                       "private_store": True})
 def apps_get(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
     limit = _int(call, "limit", 25, 1, 100, found)
@@ -137,7 +154,10 @@ def apps_get(call: V7Call) -> dict[str, Any]:
              params=(("package_name", N_("Package name")), ("app_id", N_("App (APK) id")),
                      ("store_name", N_("Store name (optional: the first public store listing it)"))),
              error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
-             example={"package_name": "$package", "store_name": "$demo"})
+             example={"package_name": "$package", "store_name": "$demo"},
+             contract={"subjects": {"package_name": {"type": "string", "pattern": r"\S"}, "app_id": STORE_ID_ARG},
+                       "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, **STORE_CREDENTIALS_ARGS},
+                       "private_store": True})
 def app_get_meta(call: V7Call) -> dict[str, Any]:
     package, app_id = call.text("package_name"), call.text("app_id")
     if not package and not app_id:
@@ -171,7 +191,15 @@ def _signature(value: Any) -> str | None:
                      ("store_names", N_("Stores to look in (default: every public store)"))),
              error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
              example={"apks_data": [{"package": "$package", "vercode": 1, "signature": "$signer"}],
-                      "store_names": ["$demo"]})
+                      "store_names": ["$demo"]},
+             contract={"required": ["apks_data"], "body": {
+                 "apks_data": {"type": "array", "minItems": 1, "maxItems": MAX_UPDATE_PACKAGES, "items": {
+                     "type": "object", "required": ["package", "vercode", "signature"], "properties": {
+                         "package": {"type": "string", "minLength": 1, "maxLength": 255},
+                         "vercode": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                         "signature": {"type": "string", "pattern": r"^\s*([0-9A-Fa-f]:?){39}[0-9A-Fa-f]\s*$|^\s*([0-9A-Fa-f]:?){63}[0-9A-Fa-f]\s*$",
+                                       "description": "SHA-1 or SHA-256 of the signing certificate, hex (colons allowed)"}}}},
+                 "store_names": {"type": ["array", "null"], "maxItems": 50, "items": {"type": "string"}}}})
 def list_apps_updates(call: V7Call) -> dict[str, Any]:
     installed = call.params.get("apks_data")
     if installed is None or installed == []:
@@ -186,11 +214,11 @@ def list_apps_updates(call: V7Call) -> dict[str, Any]:
         package = item.get("package") if isinstance(item, dict) else None
         vercode = item.get("vercode") if isinstance(item, dict) else None
         signature = _signature(item.get("signature")) if isinstance(item, dict) else None
-        if (not isinstance(package, str) or not 0 < len(package) <= 255 or not isinstance(vercode, int)
+        if (not isinstance(package, str) or not 0 < len(package) <= 255
                 or parse_whole(vercode, 0, 2**31 - 1) is None or signature is None):
             found.append(problem(errors.INVALID_VALUE, name=f"apks_data[{position}]"))
             continue
-        wanted[package] = (vercode, signature)
+        wanted[package] = (int(vercode), signature)
     names = call.params.get("store_names")
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) > 50):
         found.append(problem(errors.INVALID_VALUE, name="store_names"))

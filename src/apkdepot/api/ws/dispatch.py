@@ -24,6 +24,7 @@ from apkdepot.api.answer import Answer
 from apkdepot.api.origin import base_url_of
 from apkdepot.api.json.common import decode_json, read_capped_body
 from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
+from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.api.ws.render import render
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import negotiate
@@ -64,6 +65,9 @@ class ParsedRequest:
     params: dict[str, str]
     files: dict[str, Any]
     problems: list[Problem]
+    # The request could not be read into arguments at all (bad encoding, malformed
+    # body, values that are not scalars): answered with HTTP 400, not 200.
+    unreadable: bool = False
 
 
 def _decode_segment(raw: bytes) -> str | None:
@@ -88,7 +92,7 @@ def _flatten_json_value(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
         return ",".join(str(v) for v in value)
     return None
 
@@ -99,18 +103,13 @@ async def _body_params(request: Request, endpoint: WsEndpoint | None, problems: 
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data" and endpoint is not None and endpoint.accepts_files:
         try:
-            form = await request.form()
-        except UnicodeDecodeError:
-            problems.append(problem(errors.INVALID_ENCODING))
+            form = await receive_multipart(request, request.app.state.services)
+        except Failure as too_large:  # APK-6: reported in the envelope with its 413
+            problems.extend(too_large.problems)
             return {}, {}
-        params: dict[str, str] = {}
-        files: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, str):
-                params[key] = value
-            elif endpoint is not None and endpoint.accepts_files:
-                files[key] = value
-        return params, files
+        problems.extend(form.problems)
+        # The files stay until the answer is made (WsCall.files, removed by answer()).
+        return dict(form.fields), {name: received[-1] for name, received in form.files.items()}
     body = await read_capped_body(request)
     if not body:
         return {}, {}
@@ -192,7 +191,9 @@ async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | N
     if endpoint is not None and generation not in endpoint.generations:
         endpoint = None
 
+    before = len(problems)
     body_params, files = await _body_params(request, endpoint, problems)
+    unreadable = len(problems) > before or any(p.code == errors.INVALID_ENCODING.code for p in problems)
     params = {**query, **body_params}
     if "lang" in body_params:
         locale = negotiate(body_params["lang"], request.headers.get("accept-language"))
@@ -212,7 +213,7 @@ async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | N
             for param_name, value in zip(endpoint.path_params, args):
                 if value is not None:
                     params[param_name] = value
-    return ParsedRequest(generation, name, fmt, locale, params, files, problems), endpoint
+    return ParsedRequest(generation, name, fmt, locale, params, files, problems, unreadable), endpoint
 
 
 def payload_for_problems(found: list[Problem], generation: int, locale: str) -> dict[str, Any]:
@@ -285,7 +286,7 @@ async def answer(request: Request) -> Answer:
     if request.method not in endpoint.methods:
         found = [problem(errors.METHOD_NOT_ALLOWED)]
         body, content_type = render(payload_for_problems(found, parsed.generation, parsed.locale), parsed.fmt)
-        return Answer(body, 405, content_type)
+        return Answer(body, 405, content_type, {"Allow": ", ".join(sorted(endpoint.methods | {"OPTIONS"}))})
     call = WsCall(svc=svc, endpoint=endpoint, generation=parsed.generation, fmt=parsed.fmt,
                   locale=parsed.locale, params=parsed.params, files=parsed.files,
                   bearer=_bearer(request), client_ip=_client_ip(request), base_url=base_url(request, svc),
@@ -302,9 +303,14 @@ async def answer(request: Request) -> Answer:
     except Failure as failure:
         payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
         headers.update(failure.headers)
-        # The envelope carries the verdict; only "come back later" (rate limits,
-        # a full inspection queue) changes the HTTP status, with its Retry-After.
-        if failure.http_status in (429, 503):
+        # The envelope carries the verdict; only "too large" and "come back later"
+        # (rate limits, a full inspection queue, with Retry-After) change the HTTP status.
+        if failure.http_status in (413, 429, 503):
             status_code = failure.http_status
+        elif parsed.unreadable:
+            status_code = 400
+    finally:
+        for received in parsed.files.values():
+            received.path.unlink(missing_ok=True)
     body, content_type = render(payload, parsed.fmt)
     return Answer(body, status_code, content_type, headers, cacheable)

@@ -11,7 +11,6 @@ from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
 from apkdepot.catalog import publishing
 from apkdepot.catalog.models import apk_url
-from apkdepot.catalog.uploads import upload_to_temp_file
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_
 
@@ -53,9 +52,8 @@ def upload_app_to_repo(call: WsCall) -> dict[str, Any]:
     assert call.developer is not None
     meta = {k: call.params[k] for k in META_FIELDS if call.params.get(k)}
     upload = call.files.get("apk")
-    if upload is not None:
-        with upload_to_temp_file(call.svc, upload) as path:
-            published = publishing.publish_file(call.svc, call.developer.id, call.get("repo"), path, meta)
+    if upload is not None:  # a ReceivedFile: already in a private temp file, removed after the answer
+        published = publishing.publish_file(call.svc, call.developer.id, call.get("repo"), upload.path, meta)
     elif call.get("apk_md5sum"):
         published = publishing.publish_known_md5(call.svc, call.developer.id, call.get("repo"), call.get("apk_md5sum"), meta)
     else:

@@ -1,0 +1,231 @@
+"""The HTTP contract of every endpoint outside the generated web services:
+the request bodies each accepts (JSON Schema, exactly the rules the
+validators apply) and every status each can answer, with the body of each.
+api/openapi.py writes them into the OpenAPI document; the schemathesis test
+checks the live server against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apkdepot.accounts.validation import (
+    BUSINESS_NAME_MAX, COUNTRY_CODES, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, PASSWORD_SPECIALS, STORE_NAME_MAX,
+)
+from apkdepot.catalog.owner_apps import CURRENCIES, TIME_ZONES
+from apkdepot.catalog.stores import DESCRIPTION_MAX, THEMES
+
+# --- bodies ---------------------------------------------------------------------------
+
+FAIL_ENVELOPE = {
+    "type": "object", "required": ["status", "errors"],
+    "properties": {"status": {"const": "FAIL"}, "errors": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["code", "msg"],
+        "properties": {"code": {"type": "string"}, "msg": {"type": "string"}, "field": {"type": "string"}}}}},
+}
+OK_ENVELOPE = {"type": "object", "required": ["status"], "properties": {"status": {"const": "OK"}}}
+
+# What str.strip() removes around a value the validators strip.
+_PAD = r"\s*"
+EMAIL_PATTERN = (_PAD + r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+" + _PAD + r"$")
+EMAIL = {"type": "string", "pattern": "^" + EMAIL_PATTERN, "maxLength": EMAIL_MAX,
+         "description": "An e-mail address (surrounding spaces are ignored)"}
+PASSWORD = {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "format": "apkdepot-password",
+            "description": f"At least {PASSWORD_MIN} characters with a letter and a digit or one of "
+                           f"{PASSWORD_SPECIALS}"}
+URL = {"type": "string", "maxLength": 500,
+       "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*\.[^\s]+$|^[Hh][Tt][Tt][Pp][Ss]?://[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](:[0-9]+)?(/\S*)?$",
+       "description": "An http:// or https:// address with a dotted host name, or localhost"}
+ACCEPTED = {"anyOf": [{"const": True}, {"type": "string", "pattern": r"^\s*(1|[Tt][Rr][Uu][Ee]|[Oo][Nn]|[Yy][Ee][Ss])\s*$"}]}
+
+
+def _word_pattern(*words: str) -> str:
+    """Case-insensitive, space-padded alternatives, spelled out for every regex dialect."""
+    def spelled(word: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+    return r"^\s*(" + "|".join(spelled(w) for w in words) + r")\s*$"
+
+
+def _text(limit: int) -> dict[str, Any]:
+    """A value that must not be blank, at most ``limit`` characters."""
+    return {"type": "string", "pattern": r"\S", "maxLength": limit}
+
+
+BUSINESS_FIELDS = {
+    "business_name": _text(BUSINESS_NAME_MAX),
+    "company_name": _text(200),
+    "address": _text(500),
+    "city": _text(200),
+    "zip_code": _text(32),
+    "country": {"type": "string", "pattern": _word_pattern(*sorted(COUNTRY_CODES)),
+                "description": "ISO 3166-1 alpha-2 country code"},
+    "phone": {"type": "string", "format": "apkdepot-phone", "maxLength": 32,
+              "description": "A phone number valid for the country (as libphonenumber decides), e.g. +351 912 345 678"},
+    "tax_id": _text(64),
+}
+
+REGISTRATION = {
+    "type": "object",
+    "required": ["email", "password", "name", "account_type", "accept_terms"],
+    "properties": {"email": EMAIL, "password": PASSWORD, "name": _text(200),
+                   "account_type": {"type": "string", "pattern": _word_pattern("personal", "business")},
+                   "accept_terms": ACCEPTED, "website": URL},
+    "if": {"properties": {"account_type": {"pattern": _word_pattern("business")}}, "required": ["account_type"]},
+    "then": {"required": list(BUSINESS_FIELDS), "properties": BUSINESS_FIELDS},
+}
+LOGIN = {"type": "object", "required": ["email", "password"],
+         "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}
+EMAIL_ONLY = {"type": "object", "required": ["email"], "properties": {"email": EMAIL}}
+RESET = {"type": "object", "required": ["token", "password"],
+         "properties": {"token": {"type": "string"}, "password": PASSWORD}}
+
+STORE_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9]+(-+[A-Za-z0-9]+)*$", "maxLength": STORE_NAME_MAX}
+STORE_SETTINGS = {
+    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+    "theme": {"enum": list(THEMES)},
+    "private": {"type": "boolean"},
+    "basic_user": {"type": "string", "pattern": r"^[^:]*[^:\s][^:]*$", "maxLength": 100},
+    "basic_password": {"type": "string", "minLength": 8, "maxLength": 256},
+}
+# A private store needs credentials; giving either half means giving both.
+_CREDENTIALS_RULES = [
+    {"if": {"properties": {"private": {"const": True}}, "required": ["private"]},
+     "then": {"required": ["basic_user", "basic_password"]}},
+    {"dependentRequired": {"basic_user": ["basic_password"], "basic_password": ["basic_user"]}},
+]
+STORE_CREATE = {"type": "object", "required": ["name"], "properties": {"name": STORE_NAME, **STORE_SETTINGS},
+                "allOf": _CREDENTIALS_RULES}
+STORE_UPDATE = {"type": "object", "properties": STORE_SETTINGS, "allOf": _CREDENTIALS_RULES[1:],
+                "description": "Making a store private needs basic_user and basic_password unless it has them "
+                               "already (409 REPO-7 otherwise)."}
+UPLOAD_META = {  # an empty value is the same as none
+    "description": {"type": "string", "maxLength": 4000},
+    "category": {"type": "string", "maxLength": 100},
+    "apk_website": {"anyOf": [{"const": ""}, URL]},
+    "apk_email": {"anyOf": [{"const": ""}, EMAIL]},
+}
+PUBLISH_JSON = {"type": "object", "required": ["apk_md5sum"],
+                "properties": {"apk_md5sum": {"type": "string", "pattern": r"^[0-9a-fA-F]{32}$"}, **UPLOAD_META}}
+PUBLISH_MULTIPART = {"type": "object", "required": ["apk"],
+                     "properties": {"apk": {"type": "string", "format": "apkdepot-apk", "contentMediaType":
+                                            "application/vnd.android.package-archive",
+                                            "description": "A signed APK (the server inspects it: APK-2 … APK-18)"},
+                                    **UPLOAD_META}}
+TOKEN_CREATE = {"type": "object", "properties": {"name": {"type": ["string", "null"], "maxLength": 100,
+                                                            "description": "Shown in listings; default 'API token'"}}}
+APP_SETTINGS = {
+    "name": _text(200),
+    "currency": {"type": "string", "pattern": _word_pattern(*sorted(CURRENCIES)).replace(r"^\s*", "^").replace(r"\s*$", r"$"),
+                 "description": "ISO 4217 code, e.g. EUR (any case)"},
+    "time_zone": {"enum": sorted(TIME_ZONES), "description": "IANA time zone, e.g. Europe/Lisbon"},
+    "enable_retargetting": {"type": ["boolean", "null"]},
+}
+APP_REGISTER = {"type": "object", "required": ["id", "name"],
+                "properties": {"platform": {"const": "ios"},
+                               "id": {"type": "string", "maxLength": 255,
+                                      "pattern": r"^\s*(id[0-9]{1,15}|[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+)\s*$",
+                                      "description": "'id' and the App Store number (id123456789) or a bundle id"},
+                               **APP_SETTINGS}}
+APP_UPDATE = {"type": "object", "properties": APP_SETTINGS}
+AVATAR = {"type": "string", "format": "binary", "maxLength": 1024 * 1024}
+
+# --- statuses --------------------------------------------------------------------------
+
+_WHY = {
+    400: "The request cannot be read: malformed or non-UTF-8 JSON, a value that is too long, or a bad number",
+    401: "No valid dev token or session (AUTH-3, IARG-2)",
+    403: "A cookie-authenticated request without its CSRF token, a cross-site Origin (AUTH-4), or another "
+         "developer's store (REPO-1)",
+    404: "No such resource (for links: LINK-1, no such link)",
+    410: "The link was used already or has expired (LINK-2, LINK-3)",
+    409: "Conflict with what exists (a taken name, another version's bytes or key), or with the resource's state "
+         "(REPO-7: making a store without credentials private)",
+    413: "The body is larger than allowed",
+    415: "The body is not sent as application/json (IARG-108)",
+    422: "The values break a rule; each problem names its field",
+    429: "Rate limited; Retry-After says when to come back",
+    503: "Busy; Retry-After says when to come back",
+}
+
+AUTH = (401, 403)
+# An empty body changes nothing (PATCH) or takes the defaults.
+OPTIONAL_BODY = {("PATCH", "/api/stores/{name}"), ("PATCH", "/api/apps/{platform}/{app_id}"), ("POST", "/api/tokens")}
+JSON_BODY = (400, 403, 413, 415)
+
+
+def failures(*codes: int) -> dict[int, str]:
+    return {code: _WHY[code] for code in sorted(set(codes))}
+
+
+# (method, path) -> (request bodies by media type, the statuses it may answer besides its success)
+API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
+    ("POST", "/api/accounts/register"): ({"application/json": REGISTRATION}, failures(*JSON_BODY, 409, 422, 429)),
+    ("GET", "/api/accounts/confirm"): ({}, failures(404, 410)),
+    ("POST", "/api/accounts/confirm/resend"): ({"application/json": EMAIL_ONLY}, failures(*JSON_BODY, 422, 429)),
+    ("POST", "/api/accounts/login"): ({"application/json": LOGIN}, failures(*JSON_BODY, 401, 429)),
+    ("POST", "/api/accounts/logout"): ({}, failures(403)),
+    ("GET", "/api/accounts/me"): ({}, failures(*AUTH)),
+    ("GET", "/api/accounts/token"): ({}, failures(*AUTH)),
+    ("POST", "/api/accounts/token/regenerate"): ({}, failures(*AUTH)),
+    ("POST", "/api/accounts/password/forgot"): ({"application/json": EMAIL_ONLY}, failures(*JSON_BODY, 422, 429)),
+    ("GET", "/api/accounts/password/reset"): ({}, failures(404, 410)),
+    ("POST", "/api/accounts/password/reset"): ({"application/json": RESET}, failures(*JSON_BODY, 404, 410, 422)),
+    ("POST", "/api/stores"): ({"application/json": STORE_CREATE}, failures(*AUTH, *JSON_BODY, 409, 422)),
+    ("GET", "/api/stores"): ({}, failures(*AUTH)),
+    ("GET", "/api/stores/{name}"): ({}, failures(*AUTH, 404)),
+    ("PATCH", "/api/stores/{name}"): ({"application/json": STORE_UPDATE}, failures(*AUTH, *JSON_BODY, 404, 409, 422)),
+    ("PUT", "/api/stores/{name}/avatar"): ({"image/png": AVATAR, "image/jpeg": AVATAR},
+                                          failures(*AUTH, 404, 413, 422)),
+    ("POST", "/api/stores/{name}/apks"): ({"multipart/form-data": PUBLISH_MULTIPART, "application/json": PUBLISH_JSON},
+                                         failures(*AUTH, *JSON_BODY, 404, 409, 422, 429, 503)),
+    ("GET", "/api/stores/{name}/apks"): ({}, failures(*AUTH, 404)),
+    ("DELETE", "/api/stores/{name}/apks/{package}/{version_code}"): ({}, failures(*AUTH, 404)),
+    ("DELETE", "/api/stores/{name}/apps/{package}"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/tokens"): ({"application/json": TOKEN_CREATE}, failures(*AUTH, *JSON_BODY, 422)),
+    ("GET", "/api/tokens"): ({}, failures(*AUTH)),
+    ("DELETE", "/api/tokens/{token_id}"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/apps"): ({"application/json": APP_REGISTER}, failures(*AUTH, *JSON_BODY, 409, 422)),
+    ("GET", "/api/apps"): ({}, failures(*AUTH)),
+    ("PATCH", "/api/apps/{platform}/{app_id}"): ({"application/json": APP_UPDATE}, failures(*AUTH, *JSON_BODY, 404, 422)),
+}
+
+# Files and indexes: their own conditional and partial answers.
+FILES: dict[tuple[str, str], dict[int, str]] = {
+    ("GET", "/repo/{store_name}/info.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+                                             404: "No such store (IARG-1)"},
+    ("GET", "/repo/{store_name}/apk/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
+                                                    401: "A private store without its credentials",
+                                                    404: "No such store or file", 416: "The Range is outside the file"},
+    ("GET", "/repo/{store_name}/icons/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
+                                                      401: "A private store without its credentials",
+                                                      404: "No such store or file", 416: "The Range is outside the file"},
+    ("GET", "/repo/{store_name}/avatar"): {206: "The Range asked for", 304: "If-None-Match matched",
+                                           401: "A private store without its credentials",
+                                           404: "No such store or avatar", 416: "The Range is outside the file"},
+    ("GET", "/fdroid/{store_name}/repo/{rest}"): {206: "The Range asked for", 304: "If-None-Match matched",
+                                                  404: "No such public store or file",
+                                                  416: "The Range is outside the file"},
+    ("GET", "/healthz"): {503: "Starting: the catalog is not loaded yet (SYS-3)"},
+    ("GET", "/metrics"): {401: "APKDEPOT_METRICS_TOKEN is set and the request does not carry it"},
+    ("GET", "/api/mng/apps"): {400: "Bad limit or offset", 401: "Authorization token is malformed",
+                               404: "No apps", 429: "Rate limited (per minute and per day)"},
+}
+
+# Successes besides the one the route declares.
+ALSO_SUCCEEDS: dict[tuple[str, str], dict[int, str]] = {
+    ("POST", "/api/stores/{name}/apks"): {200: "This exact file was already published there (created: false)"},
+}
+
+# What the files' successful answers are.
+FILE_MEDIA: dict[str, tuple[str, ...]] = {
+    "/repo/{store_name}/info.xml": ("application/xml",),
+    "/repo/{store_name}/apk/{file_name}": ("application/vnd.android.package-archive",),
+    "/repo/{store_name}/icons/{file_name}": ("image/png",),
+    "/repo/{store_name}/avatar": ("image/png", "image/jpeg"),
+    "/fdroid/{store_name}/repo/{rest}": ("application/json", "application/java-archive",
+                                         "application/vnd.android.package-archive", "image/png", "image/jpeg"),
+}
+# Error bodies of those paths: XML envelopes for files, JSON elsewhere.
+ERROR_MEDIA: dict[str, str] = {"/healthz": "application/json", "/metrics": "text/plain",
+                               "/api/mng/apps": "application/json"}
