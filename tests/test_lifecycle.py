@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.helpers import state, wait_for
-from tests.test_server import free_port, healthy, launch, start_server, stop
+from tests.test_server import healthy, launch, start_server, stop
 
 
 def port_closed(base: str) -> bool:

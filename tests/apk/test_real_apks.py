@@ -65,11 +65,25 @@ def test_test_apk_without_version_code_is_refused_as_such(real_apks):
 
 
 def test_a_flipped_byte_in_a_real_apk_is_refused_by_both(real_apks, tmp_path):
-    data = bytearray(real_apks["settings_apk-debug.apk"].read_bytes())
-    data[len(data) // 3] ^= 0x01  # inside a compressed entry or the signed contents
-    path = tmp_path / "flipped.apk"
-    path.write_bytes(bytes(data))
-    with pytest.raises(ApkRejected) as caught:
-        inspect_apk(path)
-    assert caught.value.reason in {"bad_signature", "not_zip"}  # a CRC or the v2 digest, whichever it hit first
-    assert subprocess.run(["apksigner", "verify", str(path)], capture_output=True).returncode != 0
+    import zipfile
+
+    from apkdepot.apk.signing import V2_BLOCK_ID, signing_block, zip_sections
+
+    original = real_apks["settings_apk-debug.apk"].read_bytes()
+    with zipfile.ZipFile(real_apks["settings_apk-debug.apk"]) as archive:
+        first = next(i for i in archive.infolist() if i.header_offset == 0)
+        assert first.compress_size > 0
+    name_length, extra_length = int.from_bytes(original[26:28], "little"), int.from_bytes(original[28:30], "little")
+    in_first_entry = 30 + name_length + extra_length + first.compress_size // 2
+    _, pairs = signing_block(original, zip_sections(original))
+    v2 = pairs[V2_BLOCK_ID]
+    in_signing_block = original.find(v2) + len(v2) // 2  # inside the v2 signer (not the block's padding)
+    for offset, reason in ((in_first_entry, "not_zip"), (in_signing_block, "bad_signature")):
+        data = bytearray(original)
+        data[offset] ^= 0x01
+        path = tmp_path / f"flipped-{offset}.apk"
+        path.write_bytes(bytes(data))
+        with pytest.raises(ApkRejected) as caught:
+            inspect_apk(path)
+        assert caught.value.reason == reason, (offset, caught.value)
+        assert subprocess.run(["apksigner", "verify", str(path)], capture_output=True).returncode != 0
