@@ -227,7 +227,7 @@ def test_metrics_with_several_workers(server):
 
         def both_workers_scraped() -> bool:
             text = client.get("/metrics").text
-            pid = text.split('pid="', 1)[1].split('"', 1)[0]
+            pid = text.split('apkdepot_process_info{pid="', 1)[1].split('"', 1)[0]
             scrapes[pid] = text
             return len(scrapes) == 2
 

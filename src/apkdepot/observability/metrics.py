@@ -45,6 +45,9 @@ def _label(value: str) -> str:
 def render() -> str:
     pid = os.getpid()
     lines = [
+        "# HELP apkdepot_process_info The server process this scrape describes (one per worker).",
+        "# TYPE apkdepot_process_info gauge",
+        f'apkdepot_process_info{{pid="{pid}"}} 1',
         "# HELP apkdepot_http_requests_total HTTP requests by route, method and status code.",
         "# TYPE apkdepot_http_requests_total counter",
     ]
