@@ -30,6 +30,11 @@ class Settings:
     # Peers (addresses or networks, comma-separated) whose X-Forwarded-Proto is
     # believed: links and the session cookie's Secure flag follow it.
     trusted_proxies: str = ""
+    # Reads of public stores (listRepositoryChange, getRepositoryInfo,
+    # listRepository, getApkInfo, listSearchApks) without a dev token, as the
+    # Aptoide clients make them. Off by default: the web services documentation
+    # asks for a token on every request.
+    anonymous_reads: bool = False
     # /metrics: open when empty; otherwise it needs "Authorization: Bearer <this>".
     metrics_token: str = ""
     smtp_url: str = ""  # empty: mails go to <data_dir>/outbox

@@ -193,11 +193,11 @@ def test_control_characters_never_break_the_xml(client, echo_endpoint, token):
 def test_check_user_credentials(client, svc, prefix):
     _, token = make_developer(svc, "dev@example.com", name="Dev One")
     body = client.post(f"{prefix}/checkUserCredentials", data={"user": "dev@example.com", "passhash": sha1(PASSWORD)}).json()
-    assert body == {"status": "OK", "token": token, "username": "Dev One"}
+    assert body == {"status": "OK", "token": token, "username": "Dev One", "repo": ""}
     xml = client.post(f"{prefix}/checkUserCredentials",
                       data={"user": "DEV@example.com", "passhash": sha1(PASSWORD).upper(), "mode": "xml"}).text
     assert xml == (XML_DECL + f"<response><status>OK</status><token>{token}</token>"
-                   "<username>Dev One</username></response>")
+                   "<username>Dev One</username><repo></repo></response>")
 
 
 def test_check_user_credentials_failures(client, svc):

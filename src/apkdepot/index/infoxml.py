@@ -52,7 +52,7 @@ def entry_parts(e: EntryFields) -> tuple[str, str]:
         "<catg>Applications</catg>"
         + (f"<catg2>{xml_text(e.category)}</catg2>" if e.category else "")
         + f"<age>All</age><minSdk>{e.min_sdk}</minSdk><minScreen>small</minScreen>"
-        f"<signature>{e.signer_sha1}</signature>"
+        f"<signature>{e.signer_sha1.upper()}</signature>"
         + (f"<cpu>{','.join(e.abis)}</cpu>" if e.abis else "")
         + "</package>"
     )
@@ -76,6 +76,12 @@ class Header:
     delta: str | None = None  # the current full index MD5, in delta answers
 
 
+# The info.xml protocol version. Aptoide clients 5.x and 6.x refuse an index
+# whose <version> is below 7 (HandlerInfoXml throws InvalidVersionException);
+# the index's own counter is served by v7 store/getMeta instead.
+PROTOCOL_VERSION = 7
+
+
 def header_xml(h: Header) -> str:
     root = f"{h.base_url.rstrip('/')}"
     name = xml_text(h.store)
@@ -85,7 +91,7 @@ def header_xml(h: Header) -> str:
         f"<iconspath>{root}/repo/{name}/icons/</iconspath>"
         f"<screenspath>{root}/repo/{name}/screens/</screenspath>"
         f"<webservicespath>{root}/webservices/</webservicespath>"
-        f"<appscount>{h.appscount}</appscount><version>{h.version}</version>"
+        f"<appscount>{h.appscount}</appscount><version>{PROTOCOL_VERSION}</version>"
         + (f"<delta>{h.delta}</delta>" if h.delta else "")
         + "</repository>"
     )

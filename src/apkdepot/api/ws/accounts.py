@@ -42,7 +42,8 @@ def check_user_credentials(call: WsCall) -> dict[str, Any]:
     return {
         "token": accounts.dev_token(call.svc, developer),
         "username": developer.name,
-        "repo": store[0] if store else None,
+        # Always present: the 4.x client fails the log-in when the key is missing.
+        "repo": store[0] if store else "",
         "avatar": f"{call.base_url}/repo/{store[0]}/avatar" if store and store[1] else None,
     }
 

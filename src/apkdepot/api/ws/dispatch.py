@@ -241,7 +241,8 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
     if endpoint.requires_token:
         token = call.get("token") or call.bearer or ""
         if not token:
-            token_problems.append(problem(errors.MISSING_TOKEN))
+            if not (endpoint.public_read and call.svc.settings.anonymous_reads):
+                token_problems.append(problem(errors.MISSING_TOKEN))
         else:
             call.developer = (call.runtime.cache.developer_for_token(token) if call.runtime is not None
                               else accounts.developer_by_token(call.svc, token))

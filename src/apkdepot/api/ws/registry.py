@@ -40,6 +40,9 @@ class WsEndpoint:
     generations: frozenset[int] = frozenset({1, 2, 3})
     methods: frozenset[str] = frozenset({"GET", "POST"})
     requires_token: bool = True
+    # A read of public stores: with APKDEPOT_ANONYMOUS_READS it needs no token
+    # (private stores still do; a token given is still checked).
+    public_read: bool = False
     response_fields: tuple[WsField, ...] = ()
     error_codes: tuple[str, ...] = ()
     deprecated_by: str | None = None

@@ -26,6 +26,12 @@ STATUS = WsField("status", N_("Request result status (OK or FAIL)"))
 ERRORS = WsField("errors", N_("Errors log from the request (not existent when status=\"OK\")"))
 
 
+
+def colon_hex(hex_digest: str) -> str:
+    """``5a9d0c…`` as ``5A:9D:0C:…``, the form Android tools and the Aptoide apps show."""
+    upper = hex_digest.upper()
+    return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
+
 def visible(call: WsCall, name: str) -> CachedStore | None:
     """A store the caller may see: public ones, and private ones they own."""
     store = call.runtime.cache.get(name) if 0 < len(name) <= 50 else None
@@ -70,9 +76,9 @@ def parse_change_request(call: WsCall) -> ChangeRequest:
         found.append(problem(errors.REPO_HASH_MISMATCH))
     pairs = []
     for name, md5 in zip(repos, hashes + [""] * (len(repos) - len(hashes))):
-        md5 = md5.lower()
-        if md5 and not HEX32.match(md5):
-            found.append(problem(errors.INVALID_HASH, hash=md5[:40]))
+        # A hash that is not 32 hex digits (6.x sends the word "null" for a store
+        # it never parsed) is an unknown hash: the whole index is news (appscount).
+        md5 = md5.lower() if HEX32.match(md5.lower()) else ""
         store = visible(call, name)
         if store is None:
             found.append(problem(errors.INVALID_REPO, repo=name[:60]))
@@ -105,6 +111,7 @@ def validate_change(call: WsCall) -> list[Problem]:
 
 @webservice(
     name="listRepositoryChange",
+    public_read=True,
     title=N_("Retrieving if a Repository has Updates for a given Hash"),
     description=N_("Given an hash (or list of hashes), it returns if either a repository (or list of them) was "
                    "changed (has updates) and how many."),
@@ -131,7 +138,7 @@ def validate_change(call: WsCall) -> list[Problem]:
         WsField("removed", N_("Number of removed applications (only if hasupdates=TRUE and repo version hash has matched)")),
         WsField("appscount", N_("Number of total applications available (only if hasupdates=TRUE and repo version hash has NOT matched)")),
     ),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106", "IARG-107"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106"),
     example={"token": "$token", "repo": "$demo,$demo", "hash": "$first_hash,$current_hash"},
 )
 def list_repository_change(call: WsCall) -> dict[str, Any]:
@@ -157,6 +164,7 @@ def avatar_url(call: WsCall, store: CachedStore) -> str | None:
 
 @webservice(
     name="getRepositoryInfo",
+    public_read=True,
     title=N_("Retrieving a repository's information"),
     description=N_("Returns a store's card: name, avatar, downloads, theme, description and number of applications."),
     path_params=("repo",),
@@ -186,6 +194,7 @@ def index_entry(app: queries.App) -> dict[str, Any]:
 
 @webservice(
     name="listRepository",
+    public_read=True,
     title=N_("Listing a repository's applications"),
     description=N_("Returns the applications a store lists (its current index), with the fields of info.xml."),
     path_params=("repo",),
@@ -218,12 +227,14 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                 "minSdk": app.min_sdk, "size": app.size, "md5sum": app.md5, "permissions": app.permissions},
         "meta": {"title": app.label, "description": app.description, "developer": store.name,
                  "downloads": app.downloads},
-        "signature": {"SHA1": app.signer_sha1.upper()},
+        # The 6.x app compares this with its own "5A:9D:…" form (AptoideUtils.computeSHA1sumFromBytes).
+        "signature": {"SHA1": colon_hex(app.signer_sha1)},
     }
 
 
 @webservice(
     name="getApkInfo",
+    public_read=True,
     title=N_("Retrieving an APK's information"),
     description=N_("Returns one APK's metadata. Generation 2: GET getApkInfo/<repo>/<apkid>/<vercode>/<format> "
                    "(without the version code: the listed version). Generation 3: identif=package:<id>, "
@@ -274,6 +285,7 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
 
 @webservice(
     name="listSearchApks",
+    public_read=True,
     title=N_("Searching applications"),
     description=N_("Searches application names and package names in one store, or in every public store when no "
                    "repo is given."),

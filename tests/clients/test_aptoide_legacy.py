@@ -1,0 +1,166 @@
+"""What the open-source Aptoide apps 4.x and 5.x send and parse, restated as
+facts (each test names the client file whose behaviour it replays):
+svn2github/aptoide-client, 4.2.4.1/Aptoide/src/cm/aptoide/pt/webservices/login/Login.java,
+5.1.1/v5engine/src/main/java/cm/aptoide/ptdev/{Start.java, parser/handlers/HandlerInfoXml.java,
+webservices/RepositoryChangeRequest.java, webservices/json/RepositoryChangeJson.java,
+database/Database.java, InstalledAppsHelper.java}."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from xml.etree import ElementTree
+
+import pytest
+from litestar.testing import TestClient
+
+from apkdepot.app import create_app
+from apkdepot.services import build_services
+from tests.conftest import make_settings, needs_tool
+from tests.helpers import PASSWORD, auth, create_store, fixture, flush, make_developer, upload
+
+
+@pytest.fixture
+def anonymous(tmp_path, database_url, mailer):
+    """A server with APKDEPOT_ANONYMOUS_READS on, as the apps need it."""
+    svc = build_services(make_settings(tmp_path, database_url, anonymous_reads=True), mailer=mailer)
+    app = create_app(services=svc)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        client.litestar = app.app
+        client.svc = svc
+        yield client
+    svc.close()
+
+
+def test_info_xml_version_is_one_the_5x_parser_accepts(client, svc):
+    # HandlerInfoXml: `if (Integer.parseInt(<version>) < 7) throw new InvalidVersionException()`.
+    token = make_developer(svc)[1]
+    create_store(client, token)
+    upload(client, token, "shop", "alpha-1.apk")
+    flush(client)
+    for url in ("/repo/shop/info.xml", "/repo/shop/info.xml?hash=" + "0" * 32):
+        version = ElementTree.fromstring(client.get(url).content).findtext("repository/version")
+        assert int(version) >= 7
+    current = client.get("/repo/shop/info.xml", headers={"Accept-Encoding": "identity"}).headers["etag"].strip('"')
+    delta = ElementTree.fromstring(client.get(f"/repo/shop/info.xml?hash={current}").content)
+    assert int(delta.findtext("repository/version")) >= 7 and delta.findtext("repository/delta") == current
+    # The index's own counter stays readable where the v7 client looks.
+    assert client.get("/api/7/store/getMeta?store_name=shop").json()["data"]["version"] == 2
+
+
+@needs_tool("apksigner")
+def test_info_xml_signature_matches_what_5x_computes_for_the_installed_app(client, svc):
+    # InstalledAppsHelper: SHA-1 hex of the signature, .toUpperCase(Locale.ENGLISH);
+    # Database.getUpdates: `installed.signature = apk.signature` (case-sensitive in SQLite).
+    token = make_developer(svc)[1]
+    create_store(client, token)
+    upload(client, token, "shop", "beta-10.apk")
+    flush(client)
+    out = subprocess.run(["apksigner", "verify", "--print-certs", str(fixture("beta-10.apk"))],
+                         capture_output=True, text=True, check=True).stdout
+    expected = out.split("certificate SHA-1 digest: ", 1)[1].split()[0].upper()
+    index = ElementTree.fromstring(client.get("/repo/shop/info.xml").content)
+    assert index.find("package").findtext("signature") == expected
+
+
+def test_list_repository_change_as_5x_posts_it(anonymous):
+    """RepositoryChangeRequest: POST form {mode=json, repo, hash} to /webservices/listRepositoryChange,
+    no token; Start.java joins names and hashes with commas, and a store never parsed has a NULL
+    hash that StringBuffer.append writes as "null". RepositoryChangeJson reads listing[].{appscount:
+    Number, hasupdates: String, repo: String} and status: String."""
+    token = make_developer(anonymous.svc)[1]
+    create_store(anonymous, token, "shop")
+    create_store(anonymous, token, "other")
+    upload(anonymous, token, "shop", "alpha-1.apk")
+    flush(anonymous)
+    held = anonymous.get("/repo/other/info.xml", headers={"Accept-Encoding": "identity"}).headers["etag"].strip('"')
+    response = anonymous.post("/webservices/listRepositoryChange",
+                              data={"mode": "json", "repo": "shop,other", "hash": f"null,{held}"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "OK" and isinstance(body["status"], str)
+    shop, other = body["listing"]
+    assert shop == {"repo": "shop", "hasupdates": "TRUE", "appscount": 1}
+    assert isinstance(shop["appscount"], int) and isinstance(shop["hasupdates"], str)
+    assert other == {"repo": "other", "hasupdates": "FALSE"}
+
+
+@pytest.mark.parametrize("held", ["null", "garbage", "", "0" * 31, "g" * 32])
+def test_any_hash_that_is_not_32_hex_digits_is_an_unknown_one(anonymous, held):
+    token = make_developer(anonymous.svc)[1]
+    create_store(anonymous, token, "shop")
+    body = anonymous.post("/webservices/listRepositoryChange",
+                          data={"mode": "json", "repo": "shop,shop", "hash": f"{held},{held}"}).json()
+    assert body["status"] == "OK"
+    assert body["listing"] == [{"repo": "shop", "hasupdates": "TRUE", "appscount": 0}] * 2
+
+
+@pytest.mark.parametrize("anonymous_reads", [False, True])
+def test_anonymous_reads_are_a_setting_and_private_stores_still_need_their_owner(request, anonymous_reads):
+    server = request.getfixturevalue("anonymous" if anonymous_reads else "client")
+    token = make_developer(server.litestar.state.services)[1]
+    create_store(server, token, "shop")
+    create_store(server, token, "hidden", private=True, basic_user="u", basic_password="password1")
+    flush(server)
+    reads = {
+        "listRepositoryChange": server.get("/webservices/2/listRepositoryChange/shop/" + "0" * 32 + "/json"),
+        "getRepositoryInfo": server.get("/webservices/2/getRepositoryInfo/shop/json"),
+        "listRepository": server.get("/webservices/2/listRepository/shop/json"),
+        "listSearchApks": server.get("/webservices/2/listSearchApks/json", params={"search": "x"}),
+        "getApkInfo": server.post("/webservices/3/getApkInfo", data={"repo": "shop", "identif": "package:a.b"}),
+    }
+    codes = {name: [e["code"] for e in r.json().get("errors", [])] for name, r in reads.items()}
+    if not anonymous_reads:  # the default: the seed's "a Dev token will be required on all service requests"
+        assert all(c[0] == "MARG-200" for c in codes.values()), codes
+    else:
+        assert codes == {"listRepositoryChange": [], "getRepositoryInfo": [], "listRepository": [],
+                         "listSearchApks": [], "getApkInfo": ["APK-1"]}
+        hidden = server.get("/webservices/2/getRepositoryInfo/hidden/json").json()
+        assert hidden["errors"][0]["code"] == "IARG-1"
+        assert server.get("/webservices/2/getRepositoryInfo/hidden/json", params={"token": token}).json()["status"] == "OK"
+        bad = server.get("/webservices/2/getRepositoryInfo/shop/json", params={"token": "0" * 40}).json()
+        assert bad["errors"][0]["code"] == "IARG-2"  # a token given is still checked
+        # Writes and account services still need one.
+        assert server.post("/webservices/2/uploadAppToRepo", data={"repo": "shop", "apk_md5sum": "0" * 32}
+                           ).json()["errors"][0]["code"] == "MARG-200"
+    docs = server.get("/webservices/docs").text
+    if anonymous_reads:
+        assert "APKDEPOT_ANONYMOUS_READS" not in docs and "need no token" in docs
+    else:
+        assert "APKDEPOT_ANONYMOUS_READS=true" in docs
+
+
+def test_check_user_credentials_always_names_a_repo(client, svc):
+    # Login.java (4.2.4.1): POST user, passhash, mode=json; then array.getString("repo"),
+    # which throws (and fails the log-in) when the key is missing.
+    make_developer(svc, "nostore@example.com")
+    passhash = hashlib.sha1(PASSWORD.encode()).hexdigest()
+    body = client.post("/webservices/checkUserCredentials",
+                       data={"user": "nostore@example.com", "passhash": passhash, "mode": "json"}).json()
+    assert body["status"] == "OK" and body["repo"] == ""
+    token = body["token"]
+    create_store(client, token, "mine")
+    again = client.post("/webservices/checkUserCredentials",
+                        data={"user": "nostore@example.com", "passhash": passhash, "mode": "json"}).json()
+    assert again["repo"] == "mine"
+    xml = client.post("/webservices/checkUserCredentials",
+                      data={"user": "nostore@example.com", "passhash": passhash, "mode": "xml"}).text
+    assert "<repo>mine</repo>" in xml
+    assert auth(token)
+
+
+@needs_tool("apksigner")
+def test_get_apk_info_signature_is_the_6x_colon_form(client, svc):
+    """Aptoide6/trunk AppViewActivity: signature.SHA1 of getApkInfo against the installed app's
+    AptoideUtils.computeSHA1sumFromBytes(...).toUpperCase(), i.e. "5A:9D:…" (convToHexWithColon)."""
+    token = make_developer(svc)[1]
+    create_store(client, token)
+    upload(client, token, "shop", "alpha-2.apk")
+    flush(client)
+    out = subprocess.run(["apksigner", "verify", "--print-certs", str(fixture("alpha-2.apk"))],
+                         capture_output=True, text=True, check=True).stdout
+    digest = out.split("certificate SHA-1 digest: ", 1)[1].split()[0].upper()
+    installed_form = ":".join(digest[i:i + 2] for i in range(0, 40, 2))
+    body = client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "shop",
+                                                          "identif": "package:org.apkdepot.alpha", "mode": "json"}).json()
+    assert body["signature"]["SHA1"] == installed_form
