@@ -164,3 +164,22 @@ def test_get_apk_info_signature_is_the_6x_colon_form(client, svc):
     body = client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "shop",
                                                           "identif": "package:org.apkdepot.alpha", "mode": "json"}).json()
     assert body["signature"]["SHA1"] == installed_form
+
+
+def test_get_repository_info_is_all_text_as_5x_reads_it(anonymous):
+    """GetRepositoryInfoRequest (5.1.1): GET /webservices/2/getRepositoryInfo/<store>/json with no token;
+    RepositoryInfoJson.listing is RepositoryInfoListing, whose @Key fields are all String (avatar_hd,
+    avatar, description, downloads, items, name, theme, view); AddStoreDialog stores avatar and items."""
+    svc = anonymous.litestar.state.services
+    token = make_developer(svc)[1]
+    create_store(anonymous, token, "shop", description="Tools")
+    upload(anonymous, token, "shop", "gamma-5.apk")
+    flush(anonymous)
+    listing = anonymous.get("/webservices/2/getRepositoryInfo/shop/json").json()["listing"]
+    for key in ("avatar_hd", "avatar", "description", "downloads", "items", "name", "theme", "view"):
+        assert isinstance(listing[key], str), key
+    assert (listing["name"], listing["items"], listing["description"]) == ("shop", "1", "Tools")
+    anonymous.put("/api/stores/shop/avatar", content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, headers=auth(token))
+    flush(anonymous)
+    listing = anonymous.get("/webservices/2/getRepositoryInfo/shop/json").json()["listing"]
+    assert listing["avatar"] == "http://testserver.local/repo/shop/avatar"

@@ -172,10 +172,11 @@ def test_regenerated_token_fails_at_once_on_the_hot_path(client, world):
 def test_get_repository_info_and_list_repository(client, world):
     token = world["token"]
     info = client.get("/webservices/getRepositoryInfo/a-repo/json", params={"token": token}).json()
-    assert info == {"status": "OK", "listing": {"name": "a-repo", "downloads": 0, "theme": "default",
-                                                "description": "", "appscount": 2}}
+    assert info == {"status": "OK", "listing": {"name": "a-repo", "avatar": "", "avatar_hd": "", "downloads": "0",
+                                                "theme": "default", "description": "", "view": "list", "items": "2",
+                                                "appscount": "2"}}
     xml = client.get("/webservices/2/getRepositoryInfo/a-repo/xml", params={"token": token}).text
-    assert "<listing><name>a-repo</name><downloads>0</downloads>" in xml
+    assert "<listing><name>a-repo</name><avatar></avatar><avatar_hd></avatar_hd><downloads>0</downloads>" in xml
     listing = client.get("/webservices/2/listRepository/a-repo/json", params={"token": token}).json()
     assert listing["total"] == 2
     assert [(e["apkid"], e["vercode"]) for e in listing["listing"]] == [("org.apkdepot.alpha", 2), ("org.apkdepot.beta", 10)]
@@ -255,7 +256,7 @@ def test_private_stores_are_hidden_in_every_read_service(client, svc, world):
         }
 
     mine = calls(owner)
-    assert mine["getRepositoryInfo"]["listing"]["appscount"] == 1
+    assert mine["getRepositoryInfo"]["listing"]["appscount"] == "1"
     assert [e["apkid"] for e in mine["listRepository"]["listing"]] == ["org.apkdepot.gamma"]
     assert mine["getApkInfo"]["apk"]["vercode"] == 6 and mine["getApkInfo3"]["apk"]["vercode"] == 6
     assert ("hidden", "org.apkdepot.gamma") in {(e["repo"], e["apkid"]) for e in mine["listSearchApks"]["listing"]}

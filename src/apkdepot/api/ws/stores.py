@@ -169,15 +169,21 @@ def avatar_url(call: WsCall, store: CachedStore) -> str | None:
     description=N_("Returns a store's card: name, avatar, downloads, theme, description and number of applications."),
     path_params=("repo",),
     params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100), MODE_PARAM),
-    response_fields=(STATUS, ERRORS, WsField("listing", N_("name, avatar, downloads, theme, description, appscount"))),
+    response_fields=(STATUS, ERRORS, WsField("listing", N_("name, avatar, avatar_hd, downloads, theme, description, view, items, appscount (all text)"))),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
     example={"token": "$token", "repo": "$demo"},
 )
 def get_repository_info(call: WsCall) -> dict[str, Any]:
     store = store_of(call)
+    avatar = avatar_url(call, store) or ""
+    # Every value is text and every key is there: the 5.x app reads this listing
+    # into a model of String fields (RepositoryInfoListing) and stores `items`
+    # and `avatar` as they come (AddStoreDialog).
     return {"listing": {
-        "name": store.name, "avatar": avatar_url(call, store), "downloads": queries.store_downloads(call.svc, store.id),
-        "theme": store.theme, "description": store.description, "appscount": store.appscount,
+        "name": store.name, "avatar": avatar, "avatar_hd": avatar,
+        "downloads": str(queries.store_downloads(call.svc, store.id)), "theme": store.theme,
+        "description": store.description, "view": "list", "items": str(store.appscount),
+        "appscount": str(store.appscount),
     }}
 
 
