@@ -183,3 +183,34 @@ def test_get_repository_info_is_all_text_as_5x_reads_it(anonymous):
     flush(anonymous)
     listing = anonymous.get("/webservices/2/getRepositoryInfo/shop/json").json()["listing"]
     assert listing["avatar"] == "http://testserver.local/repo/shop/avatar"
+
+
+def test_search_as_6x_posts_it(anonymous):
+    """ListSearchApkRequest (Aptoide6/trunk): POST form {mode=json, search, options="(q=…;repo=a,b;lang=…;
+    u_limit=4;limit=15;mature=0;)"} to /webservices/2/listSearchApks, no token; SearchJson reads
+    results.{apks, u_apks: [{age, icon, md5sum, name, package, repo, signature, stars, timestamp, vercode,
+    vername}], didyoumean: [String]} and status (Jackson, unknown properties ignored)."""
+    svc = anonymous.litestar.state.services
+    token = make_developer(svc)[1]
+    for store, apk in (("mine", "alpha-2.apk"), ("theirs", "gamma-5.apk"), ("hidden", "gamma-6.apk")):
+        extra = {"private": True, "basic_user": "u", "basic_password": "password1"} if store == "hidden" else {}
+        create_store(anonymous, token, store, **extra)
+        upload(anonymous, token, store, apk)
+    flush(anonymous)
+    options = "(q=nothing-yet;repo=mine;lang=pt;u_limit=4;limit=15;mature=0;)"
+    body = anonymous.post("/webservices/2/listSearchApks",
+                          data={"mode": "json", "search": "a", "options": options}).json()
+    assert body["status"] == "OK"
+    results = body["results"]
+    assert [a["package"] for a in results["apks"]] == ["org.apkdepot.alpha"]
+    assert [(a["repo"], a["package"]) for a in results["u_apks"]] == [("theirs", "org.apkdepot.gamma")]
+    assert results["didyoumean"] == []
+    apk = results["apks"][0]
+    strings = ("age", "icon", "md5sum", "name", "package", "repo", "signature", "timestamp", "vername")
+    assert all(isinstance(apk[k], str) for k in strings)
+    assert isinstance(apk["vercode"], int) and isinstance(apk["stars"], (int, float))
+    assert apk["vercode"] == 2 and apk["repo"] == "mine" and apk["icon"].endswith("/repo/mine/icons/org.apkdepot.alpha_2.png")
+    # An explicit argument wins over the same one inside options.
+    explicit = anonymous.post("/webservices/2/listSearchApks",
+                              data={"mode": "json", "search": "a", "options": options, "repo": "theirs"}).json()
+    assert [a["repo"] for a in explicit["results"]["apks"]] == ["theirs"]

@@ -85,6 +85,21 @@ def _split_path(request: Request) -> list[str | None]:
     return [_decode_segment(p) for p in parts[1:]]
 
 
+def parse_options(raw: str) -> dict[str, str]:
+    """The Aptoide apps' ``options`` argument, ``(key=value;key=value;)``
+    (WebserviceOptions.toString joined with ';' in brackets): arguments like any
+    other, which explicit ones of the same name override."""
+    raw = raw.strip()
+    if not (raw.startswith("(") and raw.endswith(")")):
+        return {}
+    found: dict[str, str] = {}
+    for item in raw[1:-1].split(";"):
+        key, eq, value = item.partition("=")
+        if eq and key.strip():
+            found[key.strip()] = value.strip()
+    return found
+
+
 def _flatten_json_value(value: Any) -> str | None:
     if isinstance(value, str):
         return value
@@ -195,6 +210,8 @@ async def parse_request(request: Request) -> tuple[ParsedRequest, WsEndpoint | N
     body_params, files = await _body_params(request, endpoint, problems)
     unreadable = len(problems) > before or any(p.code == errors.INVALID_ENCODING.code for p in problems)
     params = {**query, **body_params}
+    for key, value in parse_options(params.get("options", "")).items():
+        params.setdefault(key, value)
     if "lang" in body_params:
         locale = negotiate(body_params["lang"], request.headers.get("accept-language"))
 

@@ -297,10 +297,19 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
                    "repo is given."),
     path_params=("search",),
     params=(TOKEN_PARAM, WsParam("search", N_("Text to search for"), missing=errors.MISSING_SEARCH, max_length=100),
-            WsParam("repo", N_("Repository name (optional)"), max_length=100),
+            WsParam("repo", N_("Repository name or names, separated with commas (optional)"), max_length=MAX_REPOS * 51),
             WsParam("limit", N_("Maximum number of entries (1 to 100, default 20)"), max_length=10),
-            WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10), MODE_PARAM),
-    response_fields=(STATUS, ERRORS, WsField("listing", N_("Matching applications: repo plus the fields of info.xml")),
+            WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10),
+            WsParam("u_limit", N_("Maximum number of matches from other public stores (0 to 100, default 0)"),
+                    max_length=10),
+            WsParam("options", N_("The same arguments as (key=value;key=value;), as the Aptoide apps send them"),
+                    max_length=MAX_REPOS * 60),
+            MODE_PARAM),
+    response_fields=(STATUS, ERRORS,
+                     WsField("results", N_("apks (matches in the stores asked for), u_apks (in other public "
+                                           "stores), didyoumean; each apk: name, package, repo, md5sum, vercode, "
+                                           "vername, icon, signature, timestamp, age, stars")),
+                     WsField("listing", N_("Matching applications: repo plus the fields of info.xml")),
                      WsField("total", N_("Number of matches"))),
     error_codes=("MARG-200", "IARG-2", "MARG-203", "IARG-1", "IARG-105"),
     example={"token": "$token", "search": "beta", "limit": "5"},
@@ -309,12 +318,33 @@ def list_search_apks(call: WsCall) -> dict[str, Any]:
     found: list[Problem] = []
     limit = int_param(call, "limit", 20, 1, 100, found)
     offset = int_param(call, "offset", 0, 0, 10**6, found)
+    others_limit = int_param(call, "u_limit", 0, 0, 100, found)
     if found:
         raise Failure(found)
+    searchable = queries.public_store_ids(call.svc, call.developer.id if call.developer else None)
     if call.get("repo"):
-        store_ids = [store_of(call).id]
+        store_ids = []
+        for name in [n for n in split_list(call.get("repo")) if n][:MAX_REPOS]:
+            store = visible(call, name)
+            if store is None:
+                raise Failure(problem(errors.INVALID_REPO, repo=name[:60]))
+            store_ids.append(store.id)
     else:
-        store_ids = queries.public_store_ids(call.svc, call.developer.id if call.developer else None)
+        store_ids, others_limit = searchable, 0
     apps, total = queries.search(call.svc, call.get("search"), store_ids, limit, offset)
-    names = {sid: s.name for sid in {a.store_id for a in apps} if (s := call.runtime.cache.by_id(sid))}
-    return {"total": total, "listing": [{"repo": names.get(a.store_id), **index_entry(a)} for a in apps]}
+    others = [sid for sid in searchable if sid not in set(store_ids)]
+    other_apps = queries.search(call.svc, call.get("search"), others, others_limit, 0)[0] if others_limit and others else []
+    names = {sid: s.name for sid in {a.store_id for a in apps + other_apps} if (s := call.runtime.cache.by_id(sid))}
+    return {"results": {"apks": [search_result(call, names.get(a.store_id, ""), a) for a in apps],
+                        "u_apks": [search_result(call, names.get(a.store_id, ""), a) for a in other_apps],
+                        "didyoumean": []},
+            "total": total, "listing": [{"repo": names.get(a.store_id), **index_entry(a)} for a in apps]}
+
+
+def search_result(call: WsCall, store: str, app: queries.App) -> dict[str, Any]:
+    """One match as the 6.x app's SearchJson.Results.Apks reads it."""
+    return {"name": app.label, "package": app.package, "repo": store, "md5sum": app.md5,
+            "vercode": app.version_code, "vername": app.version_name,
+            "icon": apk_url(call.base_url, store, app.icon_name, "icons") if app.icon_name else "",
+            "signature": colon_hex(app.signer_sha1), "timestamp": f"{app.added_at:%Y-%m-%d %H:%M:%S}",
+            "age": "All", "stars": 0, "malrank": 0}
