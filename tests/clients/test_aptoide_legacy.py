@@ -214,3 +214,31 @@ def test_search_as_6x_posts_it(anonymous):
     explicit = anonymous.post("/webservices/2/listSearchApks",
                               data={"mode": "json", "search": "a", "options": options, "repo": "theirs"}).json()
     assert [a["repo"] for a in explicit["results"]["apks"]] == ["theirs"]
+
+
+def test_get_apk_info_as_6x_asks_it(anonymous):
+    """GetApkInfoRequestFromMd5 / FromPackageName (Aptoide6/trunk): POST /webservices/3/getApkInfo with
+    identif=md5sum:<md5> or package:<name>, repo only when the app knows it, options=(cmtlimit=5;
+    payinfo=true;q=…;lang=…;), mode=json. GetApkInfoJson.Meta: developer is an object
+    {info: {email, name, privacy_policy, website}}, downloads an int; signature.SHA1 a string."""
+    svc = anonymous.litestar.state.services
+    token = make_developer(svc)[1]
+    create_store(anonymous, token, "shop")
+    upload(anonymous, token, "shop", "beta-10.apk", apk_website="https://beta.example.org", apk_email="beta@example.org")
+    flush(anonymous)
+    md5 = hashlib.md5(fixture("beta-10.apk").read_bytes()).hexdigest()
+    options = "(cmtlimit=5;payinfo=true;q=bWF4U2RrPTI4;lang=pt_PT;)"
+    for identif in (f"md5sum:{md5}", "package:org.apkdepot.beta"):
+        body = anonymous.post("/webservices/3/getApkInfo",
+                              data={"identif": identif, "options": options, "mode": "json"}).json()
+        assert body["status"] == "OK", body
+        meta = body["meta"]
+        assert meta["developer"] == {"info": {"name": "shop", "email": "beta@example.org",
+                                              "website": "https://beta.example.org", "privacy_policy": ""}}
+        assert isinstance(meta["downloads"], int)
+        assert body["apk"]["repo"] == "shop" and body["apk"]["vercode"] == 10
+        assert isinstance(body["signature"]["SHA1"], str)
+    missing = anonymous.post("/webservices/3/getApkInfo", data={"identif": "md5sum:" + "0" * 32, "mode": "json"}).json()
+    assert missing["errors"][0]["code"] == "APK-1"
+    neither = anonymous.post("/webservices/3/getApkInfo", data={"mode": "json"}).json()
+    assert neither["errors"][0]["code"] == "MARG-1"

@@ -15,7 +15,8 @@ from apkdepot.db.time import as_utc
 APK_COLUMNS = (apks.c.id, apks.c.store_id, apks.c.package, apks.c.version_code, apks.c.version_name, apks.c.label,
                apks.c.min_sdk, apks.c.target_sdk, apks.c.permissions, apks.c.abis, apks.c.signer_sha1,
                apks.c.signer_sha256, apks.c.md5, apks.c.sha256, apks.c.size, apks.c.file_name, apks.c.icon_name,
-               apks.c.description, apks.c.category, apks.c.downloads, apks.c.added_at, apks.c.removed_at)
+               apks.c.description, apks.c.category, apks.c.downloads, apks.c.added_at, apks.c.removed_at,
+               apks.c.website, apks.c.email)
 
 
 def apk_url(base_url: str, store_name: str, file_name: str, folder: str = "apk") -> str:
@@ -46,13 +47,15 @@ class ApkVersion:
     downloads: int
     added_at: datetime
     removed: bool
+    website: str | None = None  # the uploader's apk_website
+    email: str | None = None  # the uploader's apk_email
 
     @classmethod
     def from_row(cls, r: Any) -> "ApkVersion":
         return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
                    json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
                    r.md5, r.sha256, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
-                   as_utc(r.added_at), r.removed_at is not None)
+                   as_utc(r.added_at), r.removed_at is not None, r.website, r.email)
 
     def public(self, base_url: str, store_name: str) -> dict[str, Any]:
         return {

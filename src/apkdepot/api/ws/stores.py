@@ -231,7 +231,10 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                 "vercode": app.version_code, "path": apk_url(call.base_url, store.name, app.file_name),
                 "icon": apk_url(call.base_url, store.name, app.icon_name, "icons") if app.icon_name else None,
                 "minSdk": app.min_sdk, "size": app.size, "md5sum": app.md5, "permissions": app.permissions},
-        "meta": {"title": app.label, "description": app.description, "developer": store.name,
+        # meta.developer is an object and downloads a number in the apps' models (GetApkInfoJson.Meta).
+        "meta": {"title": app.label, "description": app.description,
+                 "developer": {"info": {"name": store.name, "email": app.email or "", "website": app.website or "",
+                                        "privacy_policy": ""}},
                  "downloads": app.downloads},
         # The 6.x app compares this with its own "5A:9D:…" form (AptoideUtils.computeSHA1sumFromBytes).
         "signature": {"SHA1": colon_hex(app.signer_sha1)},
@@ -246,7 +249,8 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                    "(without the version code: the listed version). Generation 3: identif=package:<id>, "
                    "md5sum:<md5> or id:<n>, with repo."),
     path_params=("repo", "apkid", "vercode"),
-    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100),
+    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name (optional with identif: every public store)"),
+                                 max_length=100),
             WsParam("apkid", N_("Package name (generation 2)"), max_length=255),
             WsParam("vercode", N_("Version code (generation 2; optional)"), max_length=12),
             WsParam("identif", N_("package:<id>, md5sum:<md5> or id:<n> (generation 3)"), max_length=300),
@@ -259,29 +263,40 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
     example={"token": "$token", "repo": "$demo", "apkid": "$package", "vercode": "$vercode"},
 )
 def get_apk_info(call: WsCall) -> dict[str, Any]:
-    store = store_of(call)
     identif = call.get("identif")
+    if not call.get("repo") and not identif:
+        raise Failure(problem(errors.MISSING_REPO))
     app = None
     if identif:
+        # Without a repo (as the 6.x app asks by md5sum or package), every store the caller may see.
+        store_ids = ([store_of(call).id] if call.get("repo") else
+                     queries.public_store_ids(call.svc, call.developer.id if call.developer else None))
         kind, _, value = identif.partition(":")
         value = value.strip()
         if kind == "package" and value:
-            app = queries.find_version(call.svc, store.id, value, None)
+            listed = queries.listed_for_package(call.svc, store_ids, value[:255]) if store_ids else []
+            app = listed[0] if listed else None
         elif kind == "md5sum" and HEX32.match(value.lower()):
-            app = queries.find_by(call.svc, [store.id], md5=value.lower())
+            app = queries.find_by(call.svc, store_ids, md5=value.lower()) if store_ids else None
         elif kind == "id" and (apk_id := parse_whole(value)) is not None:
-            app = queries.find_by(call.svc, [store.id], apk_id=apk_id)
+            app = queries.find_by(call.svc, store_ids, apk_id=apk_id) if store_ids else None
         else:
             raise Failure(problem(errors.INVALID_IDENTIFIER))
-    else:
-        package = call.get("apkid")
-        if not package:
-            raise Failure(problem(errors.MISSING_PACKAGE))
-        vercode = call.get("vercode")
-        version_code = parse_whole(vercode, 1, 2**31 - 1) if vercode else None
-        if vercode and version_code is None:
-            raise Failure(problem(errors.INVALID_NUMBER, name="vercode", min=1, max=2**31 - 1))
-        app = queries.find_version(call.svc, store.id, package, version_code)
+        if app is None:
+            raise Failure(problem(errors.NO_SUCH_APK))
+        store = call.runtime.cache.by_id(app.store_id)
+        if store is None:
+            raise Failure(problem(errors.NO_SUCH_APK))
+        return apk_card(call, store, app)
+    store = store_of(call)
+    package = call.get("apkid")
+    if not package:
+        raise Failure(problem(errors.MISSING_PACKAGE))
+    vercode = call.get("vercode")
+    version_code = parse_whole(vercode, 1, 2**31 - 1) if vercode else None
+    if vercode and version_code is None:
+        raise Failure(problem(errors.INVALID_NUMBER, name="vercode", min=1, max=2**31 - 1))
+    app = queries.find_version(call.svc, store.id, package, version_code)
     if app is None:
         raise Failure(problem(errors.NO_SUCH_APK))
     return apk_card(call, store, app)
