@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         request_max_body_size=upload_body_limit(settings.max_apk_bytes),
         debug=False,
     )
-    document = build_document(app.openapi_schema.to_schema())
+    document = build_document(app.openapi_schema.to_schema(), settings.max_field_length)
     app.state.openapi_document = document
     app.state.services = svc
     app.state.runtime = runtime

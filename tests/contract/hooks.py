@@ -24,6 +24,11 @@ _EXAMPLES = sorted({phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat
                     if (n := phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE))})
 schemathesis.openapi.format("apkdepot-phone", st.sampled_from(_EXAMPLES))
 
+# "A PNG or JPEG file": its signature bytes, then anything.
+schemathesis.openapi.format("apkdepot-image", st.builds(
+    lambda magic, rest: magic + rest, st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"]),
+    st.binary(max_size=2048)))
+
 # "A signed APK": the real test APKs, so valid uploads are published (or conflict).
 from pathlib import Path  # noqa: E402
 

@@ -128,7 +128,8 @@ APP_REGISTER = {"type": "object", "required": ["id", "name"],
                                       "description": "'id' and the App Store number (id123456789) or a bundle id"},
                                **APP_SETTINGS}}
 APP_UPDATE = {"type": "object", "properties": APP_SETTINGS}
-AVATAR = {"type": "string", "format": "binary", "maxLength": 1024 * 1024}
+AVATAR = {"type": "string", "format": "apkdepot-image", "maxLength": 1024 * 1024,
+          "description": "A PNG or JPEG file (checked by its signature bytes), at most 1 MB"}
 
 # --- statuses --------------------------------------------------------------------------
 

@@ -135,12 +135,28 @@ def _v7_operations(endpoint) -> dict[str, dict[str, Any]]:
     return paths
 
 
-def _apply_contract(paths: dict[str, Any]) -> None:
+def _capped(schema: Any, limit: int) -> Any:
+    """``schema`` with ``maxLength`` on every text value that has none: every
+    JSON body refuses longer values (IARG-104, APKDEPOT_MAX_FIELD_LENGTH)."""
+    if isinstance(schema, list):
+        return [_capped(s, limit) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    capped = {k: _capped(v, limit) for k, v in schema.items()}
+    types = capped.get("type")
+    if (types == "string" or (isinstance(types, list) and "string" in types)) and "maxLength" not in capped \
+            and capped.get("format") not in ("binary", "apkdepot-image", "apkdepot-apk"):
+        capped["maxLength"] = limit
+    return capped
+
+
+def _apply_contract(paths: dict[str, Any], max_field_length: int) -> None:
     for (method, path), (bodies, statuses) in contract.API.items():
         operation = paths[path][method.lower()]
         if bodies:
             operation["requestBody"] = {"required": (method, path) not in contract.OPTIONAL_BODY, "content": {
-                media: {"schema": schema} for media, schema in bodies.items()}}
+                media: {"schema": _capped(schema, max_field_length) if media == JSON else schema}
+                for media, schema in bodies.items()}}
         responses = operation.setdefault("responses", {})
         for code, why in statuses.items():
             responses[str(code)] = _response(why, contract.FAIL_ENVELOPE)
@@ -164,12 +180,12 @@ def _apply_contract(paths: dict[str, Any]) -> None:
                                                                      or "text" in error_media else {"type": "object"}}})
 
 
-def build_document(litestar_document: dict[str, Any]) -> dict[str, Any]:
+def build_document(litestar_document: dict[str, Any], max_field_length: int) -> dict[str, Any]:
     document = copy.deepcopy(litestar_document)
     paths = document["paths"]
     for catch_all in ("/webservices/{rest}", "/api/7/{rest}"):
         paths.pop(catch_all, None)
-    _apply_contract(paths)
+    _apply_contract(paths, max_field_length)
     for endpoint in REGISTRY.values():
         for generation in sorted(endpoint.generations):
             path = f"/webservices/{'' if generation == 1 else f'{generation}/'}{endpoint.name}"

@@ -134,7 +134,7 @@ def datalist(items: list[dict[str, Any]], total: int, offset: int, limit: int) -
              example={"store_name": "$demo", "limit": "2"},
              contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
                        "optional": {"limit": whole_number(1, 100), "offset": whole_number(0, 10**9),
-                                    "sort": {"enum": list(queries.SORTS)}, **STORE_CREDENTIALS_ARGS},
+                                    "sort": {"enum": ["", *queries.SORTS], "description": "empty: package"}, **STORE_CREDENTIALS_ARGS},
                        "private_store": True})
 def apps_get(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
