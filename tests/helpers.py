@@ -103,3 +103,38 @@ def wait_for(condition, what: str, cap: float = WAIT_CAP_SECONDS, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {cap:.0f} s waiting for: {what}")
         time.sleep(interval)
+
+
+def client_with(tmp_path, database_url: str, mailer, base_url: str = "http://testserver.local", **overrides):
+    """A test client of an app whose settings differ from the default test ones
+    (a context manager: yields the client, with ``.litestar`` and ``.svc``)."""
+    from contextlib import contextmanager
+
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+    from apkdepot.services import build_services
+    from tests.conftest import make_settings
+
+    @contextmanager
+    def running():
+        svc = build_services(make_settings(tmp_path, database_url, **overrides), mailer=mailer)
+        app = create_app(services=svc)
+        try:
+            with TestClient(app, base_url=base_url) as client:
+                client.litestar = app.app
+                client.svc = svc
+                yield client
+        finally:
+            svc.close()
+
+    return running()
+
+
+def apksigner_sha1(path) -> str:
+    """The signer's SHA-1 as apksigner prints it (lower-case hex)."""
+    import subprocess
+
+    out = subprocess.run(["apksigner", "verify", "--print-certs", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return out.split("certificate SHA-1 digest: ", 1)[1].split()[0]

@@ -8,28 +8,19 @@ database/Database.java, InstalledAppsHelper.java}."""
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from xml.etree import ElementTree
 
 import pytest
-from litestar.testing import TestClient
 
-from apkdepot.app import create_app
-from apkdepot.services import build_services
-from tests.conftest import make_settings, needs_tool
-from tests.helpers import PASSWORD, auth, create_store, fixture, flush, make_developer, upload
+from tests.conftest import needs_tool
+from tests.helpers import PASSWORD, apksigner_sha1, auth, client_with, create_store, fixture, flush, make_developer, upload
 
 
 @pytest.fixture
 def anonymous(tmp_path, database_url, mailer):
     """A server with APKDEPOT_ANONYMOUS_READS on, as the apps need it."""
-    svc = build_services(make_settings(tmp_path, database_url, anonymous_reads=True), mailer=mailer)
-    app = create_app(services=svc)
-    with TestClient(app, base_url="http://testserver.local") as client:
-        client.litestar = app.app
-        client.svc = svc
+    with client_with(tmp_path, database_url, mailer, anonymous_reads=True) as client:
         yield client
-    svc.close()
 
 
 def test_info_xml_version_is_one_the_5x_parser_accepts(client, svc):
@@ -56,9 +47,7 @@ def test_info_xml_signature_matches_what_5x_computes_for_the_installed_app(clien
     create_store(client, token)
     upload(client, token, "shop", "beta-10.apk")
     flush(client)
-    out = subprocess.run(["apksigner", "verify", "--print-certs", str(fixture("beta-10.apk"))],
-                         capture_output=True, text=True, check=True).stdout
-    expected = out.split("certificate SHA-1 digest: ", 1)[1].split()[0].upper()
+    expected = apksigner_sha1(fixture("beta-10.apk")).upper()
     index = ElementTree.fromstring(client.get("/repo/shop/info.xml").content)
     assert index.find("package").findtext("signature") == expected
 
@@ -157,9 +146,7 @@ def test_get_apk_info_signature_is_the_6x_colon_form(client, svc):
     create_store(client, token)
     upload(client, token, "shop", "alpha-2.apk")
     flush(client)
-    out = subprocess.run(["apksigner", "verify", "--print-certs", str(fixture("alpha-2.apk"))],
-                         capture_output=True, text=True, check=True).stdout
-    digest = out.split("certificate SHA-1 digest: ", 1)[1].split()[0].upper()
+    digest = apksigner_sha1(fixture("alpha-2.apk")).upper()
     installed_form = ":".join(digest[i:i + 2] for i in range(0, 40, 2))
     body = client.post("/webservices/3/getApkInfo", data={"token": token, "repo": "shop",
                                                           "identif": "package:org.apkdepot.alpha", "mode": "json"}).json()

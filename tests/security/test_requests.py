@@ -12,20 +12,14 @@ from apkdepot.config import Settings
 from apkdepot.numbers import parse_whole
 from apkdepot.services import build_services
 from tests.conftest import make_settings
-from tests.helpers import auth, create_store, flush, make_developer, personal_form, upload
+from tests.helpers import auth, client_with, create_store, flush, make_developer, personal_form, upload
 
 
 @pytest.fixture
 def open_client(tmp_path, database_url, mailer):
     """A server with no public URL configured: links come from the (allow-listed) Host."""
-    settings = make_settings(tmp_path, database_url, public_url="")
-    svc = build_services(settings, mailer=mailer)
-    app = create_app(services=svc)
-    with TestClient(app, base_url="http://localhost:8000") as client:
-        client.litestar = app.app
-        client.svc = svc
+    with client_with(tmp_path, database_url, mailer, base_url="http://localhost:8000", public_url="") as client:
         yield client
-    svc.close()
 
 
 # --- Host header -------------------------------------------------------------------
