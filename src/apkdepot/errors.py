@@ -82,8 +82,9 @@ V7_SUSPENDED = _define("STORE-7", N_("This store is suspended."), 403,
                        description="Reserved: ApkDepot does not suspend stores yet.")
 V7_NO_APP = _define("APP-1", N_("No such app"), 404)
 V7_MISSING_STORE = _define("MARG-205", N_("Missing store_name or store_id parameter"))
-V7_MISSING_APP = _define("MARG-206", N_("Missing package_name or app_id parameter"))
+V7_MISSING_APP = _define("MARG-206", N_("Missing package_name, app_id or apk_md5sum parameter"))
 V7_MISSING_APKS_DATA = _define("MARG-207", N_("Missing apks_data parameter"))
+V7_MISSING_QUERY = _define("MARG-208", N_("Missing query parameter"))
 
 # --- App-owner records and API tokens ------------------------------------------------
 APPS_PLATFORM = _define("APPS-1", N_("Platform must be 'android' or 'ios'."), 422)

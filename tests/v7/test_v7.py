@@ -26,6 +26,11 @@ def world(client, svc):
     return token
 
 
+def colon(hex_digest):
+    """The v8 app's AptoideUtils.computeSha1WithColon form: upper-case pairs joined by colons."""
+    return ":".join(hex_digest[i:i + 2] for i in range(0, len(hex_digest), 2)).upper()
+
+
 def ok(response):
     body = response.json()
     assert response.status_code == 200 and body["info"]["status"] == "OK", body
@@ -77,9 +82,11 @@ def test_apps_get_paginates(client, world):
     assert first["hidden"] == 0 and first["loaded"] is True
     assert [a["package"] for a in first["list"]] == ["org.apkdepot.alpha", "org.apkdepot.beta"]
     app = first["list"][0]
-    assert app["file"] == {"vername": "1.1", "vercode": 2, "md5sum": app["file"]["md5sum"],
-                           "path": "http://testserver.local/repo/shop/apk/org.apkdepot.alpha_2.apk", "filesize": app["size"]}
-    assert app["store"] == {"id": app["store"]["id"], "name": "shop"} and app["stats"] == {"downloads": 0}
+    path = "http://testserver.local/repo/shop/apk/org.apkdepot.alpha_2.apk"
+    assert app["file"] == {"vername": "1.1", "vercode": 2, "md5sum": app["file"]["md5sum"], "path": path,
+                           "path_alt": path, "filesize": app["size"], "malware": {"rank": "UNKNOWN"}}
+    assert app["store"] == {"id": app["store"]["id"], "name": "shop"}
+    assert app["stats"] == {"downloads": 0, "pdownloads": 0, "rating": {"avg": 0.0, "total": 0, "votes": []}}
     last = ok(client.post("/api/7/apps/get", json={"store_name": "shop", "limit": 2, "offset": 2}))["datalist"]
     assert [a["package"] for a in last["list"]] == ["org.apkdepot.gamma"] and "next" not in last
     bad = client.get("/api/7/apps/get", params={"store_name": "shop", "limit": "1000"}).json()
@@ -88,7 +95,7 @@ def test_apps_get_paginates(client, world):
 
 def test_app_get_meta(client, world):
     data = ok(client.get("/api/7/app/getMeta", params={"package_name": "org.apkdepot.beta", "store_name": "shop"}))["data"]
-    assert data["name"] == "Beta & Co <b>" and data["file"]["signature"]["sha1"] == SIGNER_B_SHA1.upper()
+    assert data["name"] == "Beta & Co <b>" and data["file"]["signature"]["sha1"] == colon(SIGNER_B_SHA1)
     assert data["file"]["used_permissions"] == ["android.permission.ACCESS_FINE_LOCATION", "android.permission.INTERNET"]
     by_id = ok(client.get(f"/api/7/app/getMeta/app_id={data['id']}"))["data"]
     assert by_id["package"] == "org.apkdepot.beta"
@@ -103,7 +110,7 @@ def test_list_apps_updates_only_same_signer(client, world):
         "apks_data": [
             {"package": "org.apkdepot.alpha", "vercode": 1, "signature": SIGNER_A_SHA1.upper()},
             {"package": "org.apkdepot.beta", "vercode": 10, "signature": SIGNER_B_SHA1},
-            {"package": "org.apkdepot.gamma", "vercode": 1, "signature": ":".join(SIGNER_A_SHA1[i:i + 2] for i in range(0, 40, 2))},
+            {"package": "org.apkdepot.gamma", "vercode": 1, "signature": colon(SIGNER_A_SHA1)},
         ]}))
     found = {a["package"]: (a["file"]["vercode"], a["store"]["name"]) for a in body["datalist"]["list"]}
     # alpha 3 in "forked" is newer but signed by key B: ignored; alpha 2 (key A) is offered.

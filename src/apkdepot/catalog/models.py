@@ -23,6 +23,12 @@ def apk_url(base_url: str, store_name: str, file_name: str, folder: str = "apk")
     return f"{base_url.rstrip('/')}/repo/{store_name}/{folder}/{file_name}"
 
 
+def colon_hex(hex_digest: str) -> str:
+    """``5a9d0c…`` as ``5A:9D:0C:…``, the form Android tools and the Aptoide apps show and compare."""
+    upper = hex_digest.upper()
+    return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
+
+
 @dataclass(frozen=True)
 class ApkVersion:
     id: int

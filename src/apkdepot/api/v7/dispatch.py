@@ -6,6 +6,7 @@ or a POST JSON body. Answers: ``{"info": {"status", "time"}, "data": {...}}``,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class V7Endpoint:
     # asked for), "optional" arguments, POST-only "body" fields and "required"
     # ones, each a JSON Schema; "private_store" when a private store can be named.
     contract: dict[str, Any] = field(default_factory=dict)
+    # Other names the same call answers to (the v8 app's listApps for apps/get, …).
+    aliases: tuple[str, ...] = ()
+    alias_of: str | None = None
 
 
 V7_REGISTRY: dict[str, V7Endpoint] = {}
@@ -93,6 +97,8 @@ def v7_endpoint(**spec: Any):
     def decorate(fn):
         endpoint = V7Endpoint(handler=fn, **spec)
         V7_REGISTRY[endpoint.name] = endpoint
+        for alias in endpoint.aliases:
+            V7_REGISTRY[alias] = dataclasses.replace(endpoint, name=alias, aliases=(), alias_of=endpoint.name)
         return fn
 
     return decorate

@@ -1,4 +1,4 @@
-"""v7 endpoints: store/getMeta, apps/get, app/getMeta, listAppsUpdates."""
+"""v7 endpoints: store/getMeta, apps/get (listApps), app/getMeta, getApp, apps/search (listSearchApps), listAppsUpdates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
 from apkdepot.catalog import queries
-from apkdepot.catalog.models import apk_url
+from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
@@ -102,21 +102,41 @@ def store_get_meta(call: V7Call) -> dict[str, Any]:
         ("v7meta", store.id, store.version, store.updated_at, call.base_url), lambda: store_card(call, store))}
 
 
+# Every app card carries what the v8 app dereferences without a null check
+# (UpdateMapper: file.malware.rank, store.name; AppService.mapApp: the full
+# card's flags, developer, stats.rating.votes, stats.prating, media, urls, age,
+# file.tags, appcoins.flags). Nothing here is invented: there are no ratings,
+# so every rating is an empty one, and no malware scan, so the rank is UNKNOWN.
+def _unrated() -> dict[str, Any]:
+    return {"avg": 0.0, "total": 0, "votes": []}
+
+
 def app_card(call: V7Call, store: CachedStore, app: queries.App, full: bool = False) -> dict[str, Any]:
+    path = apk_url(call.base_url, store.name, app.file_name)
     card: dict[str, Any] = {
-        "id": app.id, "name": app.label, "package": app.package, "size": app.size,
+        "id": app.id, "name": app.label, "package": app.package, "uptype": "regular", "size": app.size,
         "icon": apk_url(call.base_url, store.name, app.icon_name, "icons") if app.icon_name else None,
         "added": v7_date(app.added_at), "modified": v7_date(app.added_at), "updated": v7_date(app.added_at),
-        "store": {"id": store.id, "name": store.name},
+        "store": {"id": store.id, "name": store.name,
+                  "avatar": f"{call.base_url}/repo/{store.name}/avatar" if store.avatar_key else None},
         "file": {"vername": app.version_name, "vercode": app.version_code, "md5sum": app.md5,
-                 "path": apk_url(call.base_url, store.name, app.file_name), "filesize": app.size},
-        "stats": {"downloads": app.downloads},
+                 "path": path, "path_alt": path, "filesize": app.size, "malware": {"rank": "UNKNOWN"}},
+        "stats": {"downloads": app.downloads, "pdownloads": app.downloads, "rating": _unrated()},
+        "appcoins": {"advertising": False, "billing": False, "flags": []},
     }
     if full:
-        card["file"].update({"signature": {"sha1": app.signer_sha1.upper(), "sha256": app.signer_sha256.upper()},
-                             "hardware": {"sdk": app.min_sdk, "cpus": app.abis}, "used_permissions": app.permissions})
-        card["developer"] = {"name": store.name}
-        card["media"] = {"description": app.description}
+        card["file"].update({
+            # The v8 app compares signatures in AptoideUtils.computeSha1WithColon's form (5A:9D:…).
+            "signature": {"sha1": colon_hex(app.signer_sha1), "sha256": colon_hex(app.signer_sha256)},
+            "hardware": {"sdk": app.min_sdk, "cpus": app.abis, "densities": []},
+            "flags": {"votes": []}, "tags": [], "used_features": [], "used_permissions": app.permissions})
+        card["developer"] = {"name": store.name, "website": app.website or "", "email": app.email or "",
+                             "privacy": ""}
+        card["age"] = {"name": "All", "title": "All", "rating": 0}
+        card["media"] = {"description": app.description, "keywords": [], "news": "", "screenshots": [],
+                         "videos": []}
+        card["urls"] = {"w": f"{call.base_url}/stores/{store.name}/{app.package}"}
+        card["stats"]["prating"] = _unrated()
     return card
 
 
@@ -127,20 +147,26 @@ def datalist(items: list[dict[str, Any]], total: int, offset: int, limit: int) -
                          "list": items}}
 
 
-@v7_endpoint(name="apps/get", summary=N_("The apps a store lists, paginated"),
+# The v8 app's ListAppsRequest.Sort names; trending means most downloaded here.
+SORT_ALIASES = {"trending7d": "downloads", "trending60d": "downloads"}
+
+
+@v7_endpoint(name="apps/get", aliases=("listApps",), summary=N_("The apps a store lists, paginated"),
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")), ("limit", N_("1 to 100, default 25")),
-                     ("offset", N_("Entries to skip")), ("sort", N_("package (default), alpha, latest or downloads"))),
+                     ("offset", N_("Entries to skip")),
+                     ("sort", N_("package (default), alpha, latest or downloads (trending7d and trending60d: downloads)"))),
              error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4", "IARG-105", "IARG-102"),
              example={"store_name": "$demo", "limit": "2"},
              contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
                        "optional": {"limit": whole_number(1, 100), "offset": whole_number(0, 10**9),
-                                    "sort": {"enum": ["", *queries.SORTS], "description": "empty: package"}, **STORE_CREDENTIALS_ARGS},
+                                    "sort": {"enum": ["", *queries.SORTS, *SORT_ALIASES], "description": "empty: package"}, **STORE_CREDENTIALS_ARGS},
                        "private_store": True})
 def apps_get(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
     limit = _int(call, "limit", 25, 1, 100, found)
     offset = _int(call, "offset", 0, 0, 10**9, found)
     sort = call.text("sort") or "package"
+    sort = SORT_ALIASES.get(sort, sort)
     if sort not in queries.SORTS:
         found.append(problem(errors.INVALID_VALUE, name="sort"))
     if found:
@@ -150,32 +176,68 @@ def apps_get(call: V7Call) -> dict[str, Any]:
     return datalist([app_card(call, store, a) for a in apps], total, offset, limit)
 
 
-@v7_endpoint(name="app/getMeta", summary=N_("One app's details"),
-             params=(("package_name", N_("Package name")), ("app_id", N_("App (APK) id")),
-                     ("store_name", N_("Store name (optional: the first public store listing it)"))),
-             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
-             example={"package_name": "$package", "store_name": "$demo"},
-             contract={"subjects": {"package_name": {"type": "string", "pattern": r"\S"}, "app_id": STORE_ID_ARG},
-                       "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, **STORE_CREDENTIALS_ARGS},
-                       "private_store": True})
-def app_get_meta(call: V7Call) -> dict[str, Any]:
-    package, app_id = call.text("package_name"), call.text("app_id")
-    if not package and not app_id:
+APP_SUBJECTS = {"package_name": {"type": "string", "pattern": r"\S"}, "app_id": STORE_ID_ARG,
+                "apk_md5sum": {"type": "string", "pattern": r"^[0-9A-Fa-f]{32}\Z"}}
+APP_PARAMS = (("package_name", N_("Package name")), ("app_id", N_("App (APK) id")),
+              ("apk_md5sum", N_("MD5 of the APK file")),
+              ("store_name", N_("Store name (optional: the first public store listing it)")))
+
+
+def public_stores(call: V7Call) -> list[CachedStore]:
+    return [s for sid in queries.public_store_ids(call.svc) if (s := call.runtime.cache.by_id(sid))]
+
+
+def find_app(call: V7Call) -> tuple[CachedStore, queries.App]:
+    """The app a package name, an APK id or an APK's MD5 names, in the named store or in every public one."""
+    package, app_id, md5 = call.text("package_name"), call.text("app_id"), call.text("apk_md5sum").lower()
+    if not package and not app_id and not md5:
         raise Failure(problem(errors.V7_MISSING_APP))
-    if call.text("store_name") or call.text("store_id"):
-        stores_to_search = [resolve_store(call)]
-    else:
-        stores_to_search = [s for sid in queries.public_store_ids(call.svc) if (s := call.runtime.cache.by_id(sid))]
+    named = bool(call.text("store_name") or call.text("store_id"))
+    stores_to_search = [resolve_store(call)] if named else public_stores(call)
     ids = [s.id for s in stores_to_search]
     by_id = {s.id: s for s in stores_to_search}
+    app = None
     if app_id:
         app = queries.find_by(call.svc, ids, apk_id=number) if (number := parse_whole(app_id)) is not None else None
+    elif md5:
+        app = queries.find_by(call.svc, ids, md5=md5) if re.fullmatch(r"[0-9a-f]{32}", md5) else None
     else:
         listed = queries.listed_for_package(call.svc, ids, package[:255]) if ids else []
         app = listed[0] if listed else None
     if app is None:
         raise Failure(problem(errors.V7_NO_APP))
-    return {"data": app_card(call, by_id[app.store_id], app, full=True)}
+    return by_id[app.store_id], app
+
+
+@v7_endpoint(name="app/getMeta", summary=N_("One app's details"), params=APP_PARAMS,
+             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
+             example={"package_name": "$package", "store_name": "$demo"},
+             contract={"subjects": APP_SUBJECTS,
+                       "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, **STORE_CREDENTIALS_ARGS},
+                       "private_store": True})
+def app_get_meta(call: V7Call) -> dict[str, Any]:
+    store, app = find_app(call)
+    return {"data": app_card(call, store, app, full=True)}
+
+
+@v7_endpoint(name="getApp", summary=N_("One app's details and every store's listed version of it, as the v8 app asks"),
+             params=(*APP_PARAMS, ("nodes", N_("Which parts to answer (read as: all of them)"))),
+             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
+             example={"package_name": "$package", "store_name": "$demo"},
+             contract={"subjects": APP_SUBJECTS,
+                       "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, "nodes": {"type": "string"},
+                                    **STORE_CREDENTIALS_ARGS},
+                       "private_store": True})
+def get_app(call: V7Call) -> dict[str, Any]:
+    store, app = find_app(call)
+    # Every listed version of the package the caller can see, newest first:
+    # the v8 app (AppService.isLatestTrustedVersion) compares the first one with the meta's file.
+    visible = {s.id: s for s in public_stores(call)} | {store.id: store}
+    versions = sorted(queries.listed_for_package(call.svc, list(visible), app.package),
+                      key=lambda v: (-v.version_code, v.store_id))
+    node_info = {"status": "OK"}
+    return {"nodes": {"meta": {"info": node_info, "data": app_card(call, store, app, full=True)},
+                      "versions": {"info": node_info, "list": [app_card(call, visible[v.store_id], v) for v in versions]}}}
 
 
 def _signature(value: Any) -> str | None:
@@ -188,7 +250,8 @@ def _signature(value: Any) -> str | None:
 @v7_endpoint(name="listAppsUpdates", summary=N_("Newer versions of installed apps, signed by the same key"),
              methods=frozenset({"POST"}),
              params=(("apks_data", N_("[{package, vercode, signature}], at most 100")),
-                     ("store_names", N_("Stores to look in (default: every public store)"))),
+                     ("store_names", N_("Stores to look in (default: every public store)")),
+                     ("store_ids", N_("Stores to look in, by id (the v8 app sends its subscribed stores)"))),
              error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
              example={"apks_data": [{"package": "$package", "vercode": 1, "signature": "$signer"}],
                       "store_names": ["$demo"]},
@@ -199,7 +262,9 @@ def _signature(value: Any) -> str | None:
                          "vercode": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                          "signature": {"type": "string", "pattern": r"^\s*([0-9A-Fa-f]:?){39}[0-9A-Fa-f]\s*$|^\s*([0-9A-Fa-f]:?){63}[0-9A-Fa-f]\s*$",
                                        "description": "SHA-1 or SHA-256 of the signing certificate, hex (colons allowed)"}}}},
-                 "store_names": {"type": ["array", "null"], "maxItems": 50, "items": {"type": "string"}}}})
+                 "store_names": {"type": ["array", "null"], "maxItems": 50, "items": {"type": "string"}},
+                 "store_ids": {"type": ["array", "null"], "maxItems": 50,
+                               "items": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}}})
 def list_apps_updates(call: V7Call) -> dict[str, Any]:
     installed = call.params.get("apks_data")
     if installed is None or installed == []:
@@ -219,22 +284,9 @@ def list_apps_updates(call: V7Call) -> dict[str, Any]:
             found.append(problem(errors.INVALID_VALUE, name=f"apks_data[{position}]"))
             continue
         wanted[package] = (int(vercode), signature)
-    names = call.params.get("store_names")
-    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) > 50):
-        found.append(problem(errors.INVALID_VALUE, name="store_names"))
+    stores = named_stores(call, found)
     if found:
         raise Failure(found)
-    if names:
-        stores = []
-        for name in names:
-            store = call.runtime.cache.get(name) if len(name) <= 50 else None
-            if store is None:
-                raise Failure(problem(errors.V7_NO_STORE, store=name[:60]))
-            if store.private:
-                raise Failure(problem(errors.V7_PRIVATE))
-            stores.append(store)
-    else:
-        stores = [s for sid in queries.public_store_ids(call.svc) if (s := call.runtime.cache.by_id(sid))]
     by_id = {s.id: s for s in stores}
     best: dict[str, queries.App] = {}
     for app in queries.newest_listed(call.svc, list(by_id), wanted):
@@ -244,4 +296,76 @@ def list_apps_updates(call: V7Call) -> dict[str, Any]:
             if app.package not in best or app.version_code > best[app.package].version_code:
                 best[app.package] = app
     items = [app_card(call, by_id[a.store_id], a) for a in sorted(best.values(), key=lambda a: a.package)]
-    return datalist(items, len(items), 0, MAX_UPDATE_PACKAGES)
+    # The v8 app reads a top-level "list" (ListAppsUpdates.list); "datalist" stays for other clients.
+    return {"list": items, **datalist(items, len(items), 0, MAX_UPDATE_PACKAGES)}
+
+
+def _names_or_ids(value: Any, kind: type) -> list[Any] | None:
+    """A JSON list, or the comma-separated text a query string carries (v8's getStoreIdsAsString)."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if kind is int:
+            numbers = [parse_whole(p) for p in parts]
+            return None if any(n is None for n in numbers) else numbers
+        return parts
+    if isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+        return value
+    return None
+
+
+def named_stores(call: V7Call, found: list[Problem]) -> list[CachedStore]:
+    """The public stores store_names and store_ids name; every public store when they name none."""
+    cache = call.runtime.cache
+    wanted: list[CachedStore] = []
+    for key, kind, look_up in (("store_names", str, lambda n: cache.get(n) if len(n) <= 50 else None),
+                               ("store_ids", int, lambda i: cache.by_id(i) if i < 2**63 else None)):
+        raw = call.params.get(key)
+        if raw is None or raw == "" or raw == []:
+            continue
+        values = _names_or_ids(raw, kind)
+        if values is None or len(values) > 50:
+            found.append(problem(errors.INVALID_VALUE, name=key) if values is None
+                         else problem(errors.TOO_MANY_VALUES, name=key, max=50))
+            continue
+        for value in values:
+            store = look_up(value)
+            if store is None:
+                raise Failure(problem(errors.V7_NO_STORE, store=str(value)[:60]))
+            if store.private:
+                raise Failure(problem(errors.V7_PRIVATE))
+            if store not in wanted:
+                wanted.append(store)
+    if found or wanted:
+        return wanted
+    return public_stores(call)
+
+
+MAX_SEARCH_LIMIT = 100
+
+
+@v7_endpoint(name="apps/search", aliases=("listSearchApps",), summary=N_("Search apps by name or package across public stores"),
+             params=(("query", N_("Text to look for in names and package names")),
+                     ("limit", N_("1 to 100, default 25 (a larger number is read as 100)")),
+                     ("offset", N_("Entries to skip")),
+                     ("store_names", N_("Stores to look in, comma-separated (default: every public store)")),
+                     ("store_ids", N_("Stores to look in by id, comma-separated"))),
+             error_codes=("MARG-208", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
+             example={"query": "$label", "limit": "5"},
+             contract={"subjects": {"query": {"type": "string", "pattern": r"\S", "maxLength": 200}}, "optional": {
+                 "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),
+                 "store_names": {"type": ["string", "array"], "items": {"type": "string"}, "maxItems": 50},
+                 "store_ids": {"type": ["string", "array"], "items": {"type": "integer", "minimum": 0}, "maxItems": 50}}})
+def apps_search(call: V7Call) -> dict[str, Any]:
+    found: list[Problem] = []
+    text = call.text("query")
+    if not text:
+        found.append(problem(errors.V7_MISSING_QUERY))
+    # Search clients ask for more than a page (aptoide-scraper sends limit=1000): they get the largest page.
+    limit = min(_int(call, "limit", 25, 1, 10**9, found), MAX_SEARCH_LIMIT)
+    offset = _int(call, "offset", 0, 0, 10**9, found)
+    stores = named_stores(call, found)
+    if found:
+        raise Failure(found)
+    by_id = {s.id: s for s in stores}
+    apps, total = queries.search(call.svc, text[:200], list(by_id), limit, offset)
+    return datalist([app_card(call, by_id[a.store_id], a) for a in apps], total, offset, limit)

@@ -12,7 +12,7 @@ from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
 from apkdepot.catalog import queries
-from apkdepot.catalog.models import apk_url
+from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import N_
@@ -27,10 +27,6 @@ ERRORS = WsField("errors", N_("Errors log from the request (not existent when st
 
 
 
-def colon_hex(hex_digest: str) -> str:
-    """``5a9d0c…`` as ``5A:9D:0C:…``, the form Android tools and the Aptoide apps show."""
-    upper = hex_digest.upper()
-    return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
 
 def visible(call: WsCall, name: str) -> CachedStore | None:
     """A store the caller may see: public ones, and private ones they own."""
