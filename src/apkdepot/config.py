@@ -44,6 +44,8 @@ class Settings:
     confirm_link_ttl_seconds: int = 48 * 3600
     reset_link_ttl_seconds: int = 2 * 3600
     session_ttl_seconds: int = 14 * 24 * 3600
+    oauth_access_ttl_seconds: int = 3600  # access tokens of the apps' OAuth log-in
+    oauth_refresh_ttl_seconds: int = 90 * 24 * 3600  # their refresh tokens
     # Sign-up and log-in throttling: attempts per window, per address and per client IP.
     signup_per_ip: int = 20
     signup_per_address: int = 5

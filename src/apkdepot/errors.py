@@ -129,6 +129,18 @@ BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)
 EMAIL_NOT_CONFIRMED = _define("AUTH-2", N_("Please confirm your email address first"), 403)
 NOT_AUTHENTICATED = _define("AUTH-3", N_("Authentication required"), 401)
 CSRF_FAILED = _define("AUTH-4", N_("Missing or invalid CSRF token"), 403)
+# OAuth 2 log-in (oauth2Authentication). The Aptoide apps compare these English
+# descriptions literally to decide to refresh a token, so "error_description"
+# always carries the English text; the errors list is localized as usual.
+OAUTH_BAD_PASSWORD = _define("AUTH-5", N_("Invalid username and password combination"), 400)
+OAUTH_BAD_REFRESH = _define("AUTH-6", N_("Invalid refresh token"), 400)
+OAUTH_BAD_GRANT_TYPE = _define("AUTH-7", N_("Grant type not supported: use password or refresh_token"), 400)
+ACCESS_TOKEN_INVALID = _define("AUTH-8", N_("The access token provided is invalid"), 401)
+ACCESS_TOKEN_EXPIRED = _define("AUTH-9", N_("The access token provided has expired"), 401)
+# The OAuth 2 "error" name each of them is answered with (RFC 6749 §5.2, RFC 6750 §3.1).
+OAUTH_ERROR_NAMES = {"AUTH-5": "invalid_grant", "AUTH-6": "invalid_grant", "AUTH-7": "unsupported_grant_type",
+                     "AUTH-8": "invalid_token", "AUTH-9": "invalid_token", "AUTH-2": "invalid_grant",
+                     "RATE-1": "slow_down"}
 
 # --- One-time links (confirmation, password reset) ---------------------------
 LINK_INVALID = _define("LINK-1", N_("This link is invalid."), 404)

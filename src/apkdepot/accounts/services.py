@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from apkdepot import errors
 from apkdepot.accounts import tokens
 from apkdepot.accounts.validation import Registration, check_registration, valid_email, valid_password
-from apkdepot.db.schema import account_links, developers, portal_sessions
+from apkdepot.db.schema import account_links, developers, oauth_tokens, portal_sessions
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
@@ -291,7 +291,9 @@ def reset_password(svc: Services, secret: Any, password: Any) -> Developer:
         # The reset link proved the mailbox, as a confirmation link would.
         values["email_confirmed_at"] = sa.func.coalesce(developers.c.email_confirmed_at, utcnow())
         conn.execute(developers.update().where(developers.c.id == link.developer_id).values(**values))
+        # A new password ends every log-in made with the old one: portal sessions and the apps' OAuth tokens.
         conn.execute(portal_sessions.delete().where(portal_sessions.c.developer_id == link.developer_id))
+        conn.execute(oauth_tokens.delete().where(oauth_tokens.c.developer_id == link.developer_id))
     developer = developer_by_id(svc, link.developer_id)
     assert developer is not None
     return developer

@@ -60,6 +60,19 @@ account_links = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+# OAuth 2 tokens of the Aptoide apps' log-in (web service oauth2Authentication):
+# only digests are stored. An access token names the refresh token it came from.
+oauth_tokens = sa.Table(
+    "oauth_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("developer_id", sa.ForeignKey("developers.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # "access" or "refresh"
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 portal_sessions = sa.Table(
     "portal_sessions",
     metadata,
@@ -126,6 +139,9 @@ apks = sa.Table(
     sa.Column("website", sa.String(500)),
     sa.Column("email", sa.String(254)),
     sa.Column("downloads", sa.BigInteger, nullable=False, server_default="0"),
+    # JSON: what the manifest says beyond the columns above (apk/info.py ManifestDetails):
+    # permissions with their maxSdkVersion, uses-permission-sdk-23, uses-feature, localized labels.
+    sa.Column("manifest_details", sa.Text, nullable=False, server_default="{}"),
     # The package's info.xml entry, rendered once at publish time, split where <dwn> goes.
     sa.Column("xml_head", sa.Text, nullable=False),
     sa.Column("xml_tail", sa.Text, nullable=False),

@@ -6,6 +6,7 @@ demo store: they cannot drift from what the server says."""
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from apkdepot.portal.web import current_session, locale_of, render
 from apkdepot.services import Services
 
 TOKEN_SHOWN = "YOUR_DEV_TOKEN"
+OAUTH_TOKEN_SHOWN = "AN_OAUTH_TOKEN"
 
 
 def demo_values(svc: Services) -> dict[str, str] | None:
@@ -42,7 +44,8 @@ def demo_values(svc: Services) -> dict[str, str] | None:
     developer = accounts.developer_by_email(svc, DEMO_EMAIL)
     if developer is None or app is None:
         return None
-    return {"$demo_email": DEMO_EMAIL, "$demo_passhash": hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest(),
+    return {"$demo_email": DEMO_EMAIL, "$demo_password": DEMO_PASSWORD,
+            "$demo_passhash": hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest(),
             "$token": accounts.dev_token(svc, developer), "$demo": DEMO_STORE, "$first_hash": hashes[1],
             "$current_hash": hashes[store.current_version], "$package": app.package, "$vercode": str(app.version_code),
             "$md5": app.md5, "$signer": app.signer_sha1}
@@ -122,7 +125,15 @@ def pretty(text: str, fmt: str) -> str:
         return text
 
 
+# The OAuth tokens an answer carries (JSON "key":"value" or XML <key>value</key>):
+# new ones on every call, and secrets either way.
+OAUTH_SECRETS = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*(")|(<(access|refresh)_token>)[^<]*(</)')
+
+
 def hide_token(text: str, values: dict[str, str] | None) -> str:
+    """The sample answer without secrets: the demo dev token and OAuth tokens are shown as placeholders."""
+    text = OAUTH_SECRETS.sub(lambda m: f"{m.group(1)}{OAUTH_TOKEN_SHOWN}{m.group(2)}" if m.group(1)
+                             else f"{m.group(3)}{OAUTH_TOKEN_SHOWN}{m.group(5)}", text)
     return text.replace(values["$token"], TOKEN_SHOWN) if values else text
 
 

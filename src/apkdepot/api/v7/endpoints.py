@@ -341,6 +341,7 @@ def named_stores(call: V7Call, found: list[Problem]) -> list[CachedStore]:
 
 
 MAX_SEARCH_LIMIT = 100
+MAX_QUERY_LENGTH = 200
 
 
 @v7_endpoint(name="apps/search", aliases=("listSearchApps",), summary=N_("Search apps by name or package across public stores"),
@@ -349,9 +350,9 @@ MAX_SEARCH_LIMIT = 100
                      ("offset", N_("Entries to skip")),
                      ("store_names", N_("Stores to look in, comma-separated (default: every public store)")),
                      ("store_ids", N_("Stores to look in by id, comma-separated"))),
-             error_codes=("MARG-208", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
+             error_codes=("MARG-208", "IARG-104", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
              example={"query": "$label", "limit": "5"},
-             contract={"subjects": {"query": {"type": "string", "pattern": r"\S", "maxLength": 200}}, "optional": {
+             contract={"subjects": {"query": {"type": "string", "pattern": r"\S", "maxLength": MAX_QUERY_LENGTH}}, "optional": {
                  "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),
                  "store_names": {"type": ["string", "array"], "items": {"type": "string"}, "maxItems": 50},
                  "store_ids": {"type": ["string", "array"], "items": {"type": "integer", "minimum": 0}, "maxItems": 50}}})
@@ -360,6 +361,8 @@ def apps_search(call: V7Call) -> dict[str, Any]:
     text = call.text("query")
     if not text:
         found.append(problem(errors.V7_MISSING_QUERY))
+    elif len(text) > MAX_QUERY_LENGTH:
+        found.append(problem(errors.VALUE_TOO_LONG, name="query"))
     # Search clients ask for more than a page (aptoide-scraper sends limit=1000): they get the largest page.
     limit = min(_int(call, "limit", 25, 1, 10**9, found), MAX_SEARCH_LIMIT)
     offset = _int(call, "offset", 0, 0, 10**9, found)
@@ -367,5 +370,5 @@ def apps_search(call: V7Call) -> dict[str, Any]:
     if found:
         raise Failure(found)
     by_id = {s.id: s for s in stores}
-    apps, total = queries.search(call.svc, text[:200], list(by_id), limit, offset)
+    apps, total = queries.search(call.svc, text, list(by_id), limit, offset)
     return datalist([app_card(call, by_id[a.store_id], a) for a in apps], total, offset, limit)

@@ -18,6 +18,7 @@ import anyio.to_thread
 from litestar import Request, Response
 
 from apkdepot import errors
+from apkdepot.accounts import oauth, tokens
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
 from apkdepot.api.answer import Answer
@@ -243,6 +244,11 @@ def payload_for_problems(found: list[Problem], generation: int, locale: str) -> 
     return {"status": "FAIL", "errors": rendered}
 
 
+# Access-token failures answer HTTP 401 on every web service; the other OAuth
+# errors only on the log-in service itself (elsewhere the envelope carries them).
+OAUTH_TOKEN_CODES = frozenset({errors.ACCESS_TOKEN_INVALID.code, errors.ACCESS_TOKEN_EXPIRED.code})
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -256,15 +262,24 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
     found = list(early)
     token_problems: list[Problem] = []
     if endpoint.requires_token:
-        token = call.get("token") or call.bearer or ""
+        token = call.get("token") or call.get("access_token") or call.bearer or ""
         if not token:
             if not (endpoint.public_read and call.svc.settings.anonymous_reads):
                 token_problems.append(problem(errors.MISSING_TOKEN))
-        else:
+        elif tokens.looks_like_dev_token(token):
             call.developer = (call.runtime.cache.developer_for_token(token) if call.runtime is not None
                               else accounts.developer_by_token(call.svc, token))
             if call.developer is None:
                 token_problems.append(problem(errors.INVALID_TOKEN))
+        elif call.get("token"):
+            token_problems.append(problem(errors.INVALID_TOKEN))
+        else:
+            # An OAuth access token (oauth2Authentication), as access_token or a Bearer header.
+            # Unknown or expired ones answer HTTP 401 with the description the apps refresh on.
+            try:
+                call.developer = oauth.developer_by_access_token(call.svc, token)
+            except Failure as failure:
+                token_problems += failure.problems
     for param in endpoint.params:
         value = call.params.get(param.name)
         if value is not None and len(value) > param.max_length:
@@ -321,12 +336,20 @@ async def answer(request: Request) -> Answer:
     except Failure as failure:
         payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
         headers.update(failure.headers)
+        oauth_problem = next((p for p in failure.problems if p.code in errors.OAUTH_ERROR_NAMES), None)
         # The envelope carries the verdict; only "too large" and "come back later"
         # (rate limits, a full inspection queue, with Retry-After) change the HTTP status.
         if failure.http_status in (413, 429, 503):
             status_code = failure.http_status
         elif parsed.unreadable:
             status_code = 400
+        if oauth_problem is not None and (endpoint.oauth or oauth_problem.code in OAUTH_TOKEN_CODES):
+            # OAuth 2 clients (the Uploader, the 6.x app) read an HTTP error with error/error_description.
+            status_code = oauth_problem.spec.http_status
+            payload["error"] = errors.OAUTH_ERROR_NAMES[oauth_problem.code]
+            payload["error_description"] = oauth_problem.message("en")
+            if status_code == 401:
+                headers["WWW-Authenticate"] = f'Bearer error="{payload["error"]}"'
     finally:
         for received in parsed.files.values():
             received.path.unlink(missing_ok=True)

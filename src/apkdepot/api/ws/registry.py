@@ -57,6 +57,8 @@ class WsEndpoint:
     # docs resolve against the demo store ($demo, $token, $first_hash, …).
     example: dict[str, str] = field(default_factory=dict)
     example_method: str = "GET"
+    # An OAuth 2 token endpoint: its failures are HTTP errors with error/error_description.
+    oauth: bool = False
 
 
 REGISTRY: dict[str, WsEndpoint] = {}
@@ -77,5 +79,5 @@ def webservice(**spec: Any) -> Callable[[Callable[["WsCall"], dict[str, Any]]], 
     return decorate
 
 
-TOKEN_PARAM = WsParam("token", N_("Developer token (or an 'Authorization: Bearer' header)"))
+TOKEN_PARAM = WsParam("token", N_("Developer token (or an OAuth access_token from oauth2Authentication, or either as an 'Authorization: Bearer' header)"))
 MODE_PARAM = WsParam("mode", N_("Return mode/format ('xml' or 'json')"))
