@@ -229,3 +229,26 @@ def test_get_apk_info_as_6x_asks_it(anonymous):
     assert missing["errors"][0]["code"] == "APK-1"
     neither = anonymous.post("/webservices/3/getApkInfo", data={"mode": "json"}).json()
     assert neither["errors"][0]["code"] == "MARG-1"
+
+
+@pytest.mark.parametrize("country_code", ["pt_BR", "pt_PT", "en_US", "de_"])
+def test_local_apk_names_as_repo_locale_updater_reads_them(anonymous, country_code):
+    """RepoLocaleUpdater (5.1.1/v5engine/.../parser/RepoLocaleUpdater.java): after parsing a store,
+    GET webservices/listRepositoryLocalApkNames/<store>/<lang>_<COUNTRY>/xml (getMyCountryCode: the
+    locale's language, "_", its country, which may be empty), no token; a SAX handler takes each
+    <entry>'s <apkid> and <name> (by local name) and renames that package in its database."""
+    token = make_developer(anonymous.svc)[1]
+    create_store(anonymous, token)
+    for name in ("alpha-2.apk", "beta-10.apk"):  # alpha-2's label has a pt-BR translation, "Alfa"
+        upload(anonymous, token, "shop", name)
+    flush(anonymous)
+    response = anonymous.get(f"/webservices/listRepositoryLocalApkNames/shop/{country_code}/xml")
+    assert response.status_code == 200
+    names = {}
+    for entry in ElementTree.fromstring(response.content).iter("entry"):
+        names[entry.findtext("apkid")] = entry.findtext("name")
+    # Only an exact translation (or one for the language alone) is used: pt_PT does not get pt-BR's.
+    assert names == {"org.apkdepot.alpha": "Alfa" if country_code == "pt_BR" else "Alpha",
+                     "org.apkdepot.beta": "Beta & Co <b>"}
+    unknown = anonymous.get(f"/webservices/listRepositoryLocalApkNames/nowhere/{country_code}/xml")
+    assert ElementTree.fromstring(unknown.content).findtext("status") == "FAIL"

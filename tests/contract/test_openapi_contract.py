@@ -27,7 +27,7 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 def run_schemathesis(base: str, token: str, seed: int, *selection: str) -> subprocess.CompletedProcess:
     examples = os.environ.get("APKDEPOT_SCHEMATHESIS_EXAMPLES", "25")
     return subprocess.run(
-        [SCHEMATHESIS, "--no-color", "run", f"{base}/schema/openapi.json", "--checks", "all",
+        [SCHEMATHESIS, "--config-file", str(ROOT / "tests" / "contract" / "schemathesis.toml"), "--no-color", "run", f"{base}/schema/openapi.json", "--checks", "all",
          "-H", f"Authorization: Bearer {token}", "--seed", str(seed), "--max-examples", examples, *selection],
         capture_output=True, text=True, cwd=ROOT, timeout=1800,
         env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.hooks", "PYTHONPATH": str(ROOT)})

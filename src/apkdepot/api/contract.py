@@ -224,7 +224,7 @@ FILE_MEDIA: dict[str, tuple[str, ...]] = {
     "/repo/{store_name}/apk/{file_name}": ("application/vnd.android.package-archive",),
     "/repo/{store_name}/icons/{file_name}": ("image/png",),
     "/repo/{store_name}/avatar": ("image/png", "image/jpeg"),
-    "/fdroid/{store_name}/repo/{rest}": ("application/json", "application/java-archive",
+    "/fdroid/{store_name}/repo/{rest}": ("application/json", "application/java-archive", "application/xml",
                                          "application/vnd.android.package-archive", "image/png", "image/jpeg"),
 }
 # Error bodies of those paths: XML envelopes for files, JSON elsewhere.

@@ -1,6 +1,6 @@
 """``/fdroid/<store>/repo/``: every public store as a signed F-Droid repository
 (PROTOCOL §7): entry.jar, entry.json, index-v2.json, diff/<timestamp>.json,
-index-v1.jar, and the APKs and icons at the paths the index names. Private
+index-v1.jar, the old index.xml, and the APKs and icons at the paths the index names. Private
 stores are not exported."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _remembered(request: Request, key: str, load) -> tuple[bytes, bytes]:
 
 
 @route("/fdroid/{store_name:str}/repo/{rest:path}", http_method=["GET", "HEAD"],
-       summary="The store as an F-Droid repository (entry.jar, index-v2.json, diffs, index-v1.jar, APKs, icons)",
+       summary="The store as an F-Droid repository (entry.jar, index-v2.json, diffs, index-v1.jar, index.xml, APKs, icons)",
        tags=["f-droid"])
 async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
@@ -75,6 +75,10 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
 
         data, packed = await run(_remembered, request, key, load)
         return bytes_response(request, data, VERSION_FILES[name], packed if name.endswith(".json") else None)
+    if name == "index.xml":
+        key = fdroid_repo.file_key(store.id, store.version, name)
+        data, packed = await run(_remembered, request, key, lambda: fdroid_repo.index_xml(svc, view, store.version))
+        return bytes_response(request, data, "application/xml", packed)
     timestamp = parse_whole(name[5:-5]) if name.startswith("diff/") and name.endswith(".json") else None
     if timestamp is not None:
         found = await run(fdroid_repo.diff_for_timestamp, svc, view, store.version, timestamp)

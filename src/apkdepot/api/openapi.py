@@ -62,6 +62,12 @@ def _ws_operation(endpoint, generation: int, method: str) -> dict[str, Any]:
             "429": _response("Rate limited (RATE-1); Retry-After says when to come back", WS_ENVELOPE),
         },
     }
+    if endpoint.requires_token:
+        operation["responses"]["401"] = _response(
+            "An unknown or expired OAuth access token (AUTH-8, AUTH-9), with error and error_description", WS_ENVELOPE)
+    if endpoint.oauth:
+        operation["responses"]["400"] = _response(
+            "Log-in refused (AUTH-5 to AUTH-7, AUTH-2), with error and error_description as OAuth 2 says", WS_ENVELOPE)
     if endpoint.name == "uploadAppToRepo":
         operation["responses"]["503"] = _response("The inspection queue is full (APK-16); Retry-After", WS_ENVELOPE)
     if method == "GET":
@@ -78,9 +84,9 @@ def _ws_operation(endpoint, generation: int, method: str) -> dict[str, Any]:
             "multipart/form-data": {"schema": form},
             JSON: {"schema": {"type": "object", "properties": {n: WS_JSON_VALUE for n in names},
                               "additionalProperties": WS_JSON_VALUE}}}}
-        operation["responses"]["400"] = _response(
+        operation["responses"].setdefault("400", _response(
             "The body cannot be read into arguments: malformed JSON, not UTF-8, not an object, or a value that is "
-            "not text, a number, a boolean or a list of them (IARG-101, IARG-102, IARG-103)", WS_ENVELOPE)
+            "not text, a number, a boolean or a list of them (IARG-101, IARG-102, IARG-103)", WS_ENVELOPE))
     return operation
 
 

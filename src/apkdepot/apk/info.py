@@ -21,6 +21,9 @@ class ApkInfo(msgspec.Struct, frozen=True, kw_only=True):
     md5: str
     sha256: str
     size: int
+    # What else the manifest says (see inspect.manifest_details): permissions with
+    # their maxSdkVersion, uses-permission-sdk-23, uses-feature, localized labels.
+    details: dict = msgspec.field(default_factory=dict)
 
 
 class ApkRejected(Exception):

@@ -204,6 +204,60 @@ def _int_attr(value: object, default: int) -> int:
     return default if number is None else number
 
 
+ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
+
+
+def _locale_of(config) -> str | None:
+    """``pt-BR`` / ``pt`` for a resource configuration; None for the default one."""
+    try:
+        language, country = config.get_language(), config.get_country()
+    except Exception:  # noqa: BLE001
+        return None
+    language = language.strip("\x00") if isinstance(language, str) else ""
+    country = country.strip("\x00") if isinstance(country, str) else ""
+    if not re.fullmatch(r"[a-z]{2,3}", language):
+        return None
+    return f"{language}-{country}" if re.fullmatch(r"[A-Z]{2}", country) else language
+
+
+def _localized_labels(apk, label_attr: str | None) -> dict[str, str]:
+    if not label_attr or not label_attr.startswith("@"):
+        return {}
+    try:
+        resolved = apk.get_android_resources().get_resolved_res_configs(int(label_attr[1:], 16))
+    except Exception:  # noqa: BLE001 - an unresolvable label has no translations
+        return {}
+    labels: dict[str, str] = {}
+    for config, text in resolved:
+        locale = _locale_of(config)
+        if locale and text:
+            labels.setdefault(locale, str(text)[:200])
+    return dict(sorted(labels.items())[:200])
+
+
+def _permission_list(manifest, tag: str) -> list[list]:
+    """[[name, maxSdkVersion or None]] in manifest order, each name once (fdroidserver's usesPermission)."""
+    found: dict[str, int | None] = {}
+    for element in manifest.iter(tag):
+        name = element.get(ANDROID_NS + "name")
+        if isinstance(name, str) and name and name not in found:
+            found[name[:255]] = manifest_int(element.get(ANDROID_NS + "maxSdkVersion"), None)
+    return [[name, max_sdk] for name, max_sdk in found.items()][:1000]
+
+
+def manifest_details(apk, manifest) -> dict:
+    """What the store serves beyond the basic facts: read as aapt dump badging
+    prints it (uses-permission with maxSdkVersion, uses-permission-sdk-23,
+    uses-feature names) plus the label's translations."""
+    features = sorted({name[:255] for element in manifest.iter("uses-feature")
+                       if isinstance(name := element.get(ANDROID_NS + "name"), str) and name})[:1000]
+    application = manifest.find("application")
+    label_attr = application.get(ANDROID_NS + "label") if application is not None else None
+    return {"uses_permission": _permission_list(manifest, "uses-permission"),
+            "uses_permission_sdk23": _permission_list(manifest, "uses-permission-sdk-23"),
+            "features": features, "labels": _localized_labels(apk, label_attr)}
+
+
 def _best_icon(apk, names: list[str]) -> bytes | None:
     """The highest-density PNG of the launcher icon (adaptive-icon XML skipped)."""
     chosen = None
@@ -289,4 +343,5 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), refuse_v1_only: boo
         md5=md5,
         sha256=sha256,
         size=size,
+        details=manifest_details(apk, apk.get_android_manifest_xml()),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ APK_COLUMNS = (apks.c.id, apks.c.store_id, apks.c.package, apks.c.version_code, 
                apks.c.min_sdk, apks.c.target_sdk, apks.c.permissions, apks.c.abis, apks.c.signer_sha1,
                apks.c.signer_sha256, apks.c.md5, apks.c.sha256, apks.c.size, apks.c.file_name, apks.c.icon_name,
                apks.c.description, apks.c.category, apks.c.downloads, apks.c.added_at, apks.c.removed_at,
-               apks.c.website, apks.c.email)
+               apks.c.website, apks.c.email, apks.c.manifest_details)
 
 
 def apk_url(base_url: str, store_name: str, file_name: str, folder: str = "apk") -> str:
@@ -55,13 +55,21 @@ class ApkVersion:
     removed: bool
     website: str | None = None  # the uploader's apk_website
     email: str | None = None  # the uploader's apk_email
+    details: dict = field(default_factory=dict)  # apk/inspect.manifest_details
 
     @classmethod
     def from_row(cls, r: Any) -> "ApkVersion":
         return cls(r.id, r.store_id, r.package, r.version_code, r.version_name, r.label, r.min_sdk, r.target_sdk,
                    json.loads(r.permissions), [a for a in r.abis.split(",") if a], r.signer_sha1, r.signer_sha256,
                    r.md5, r.sha256, r.size, r.file_name, r.icon_name, r.description, r.category, r.downloads,
-                   as_utc(r.added_at), r.removed_at is not None, r.website, r.email)
+                   as_utc(r.added_at), r.removed_at is not None, r.website, r.email,
+                   json.loads(r.manifest_details or "{}"))
+
+    def label_in(self, locale: str) -> str:
+        """The label in ``pt_BR`` / ``pt-BR`` / ``pt`` form, falling back to the language, then the default label."""
+        language, _, country = locale.replace("_", "-").partition("-")
+        labels = self.details.get("labels") or {}
+        return labels.get(f"{language}-{country}") or labels.get(language) or self.label
 
     def public(self, base_url: str, store_name: str) -> dict[str, Any]:
         return {

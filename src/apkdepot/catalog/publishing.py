@@ -120,6 +120,7 @@ def _row_values(info: ApkInfo, meta: Mapping[str, Any], now: datetime) -> dict[s
         icon_sha256=hashlib.sha256(info.icon_png).hexdigest() if info.icon_png else None,
         description=meta.get("description", ""), category=meta.get("category"),
         website=meta.get("apk_website"), email=meta.get("apk_email"),
+        manifest_details=json.dumps(info.details, sort_keys=True),
         xml_head=head, xml_tail=tail, added_at=now)
 
 
@@ -233,7 +234,8 @@ def publish_known_md5(svc: Services, developer_id: int, store_name: Any, md5: An
                    label=row.label, min_sdk=row.min_sdk, target_sdk=row.target_sdk,
                    permissions=tuple(json.loads(row.permissions)), abis=tuple(a for a in row.abis.split(",") if a),
                    signer_sha1=row.signer_sha1, signer_sha256=row.signer_sha256, signing_schemes=(),
-                   icon_png=icon, md5=row.md5, sha256=row.sha256, size=row.size)
+                   icon_png=icon, md5=row.md5, sha256=row.sha256, size=row.size,
+                   details=json.loads(row.manifest_details or "{}"))
     merged = {"description": row.description, "category": row.category, "apk_website": row.website,
               "apk_email": row.email}
     merged.update(values)

@@ -29,6 +29,9 @@ SORTS = {
 }
 
 
+EVERY_LISTED_APP = 10**9  # a limit that lists a whole store
+
+
 def listed_apps(svc: Services, store_id: int, limit: int, offset: int, sort: str = "package") -> tuple[list[App], int]:
     with svc.db.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(index_entries).where(

@@ -4,7 +4,7 @@ JSON bytes out. index-v2, entry.json, RFC 7396 merge-patch diffs and index-v1.""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 ENTRY_VERSION = 20002
@@ -30,6 +30,18 @@ class Version:
     icon_name: str | None
     icon_sha256: str | None
     added_ms: int
+    # apk/inspect.manifest_details: uses_permission / uses_permission_sdk23 as
+    # [[name, maxSdkVersion or None]], features as names.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def uses_permission(self) -> list[list[Any]]:
+        return self.details.get("uses_permission") or [[p, None] for p in self.permissions]
+
+    def uses_permission_sdk23(self) -> list[list[Any]]:
+        return self.details.get("uses_permission_sdk23") or []
+
+    def features(self) -> list[str]:
+        return self.details.get("features") or []
 
 
 @dataclass(frozen=True)
@@ -68,8 +80,13 @@ def _version_entry(v: Version) -> dict[str, Any]:
         "usesSdk": {"minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk},
         "signer": {"sha256": [v.signer_sha256]},
     }
-    if v.permissions:
-        manifest["usesPermission"] = [{"name": p} for p in v.permissions]
+    # fdroidserver's index-v2: {name, maxSdkVersion (only when the manifest sets it)}.
+    for key, permissions in (("usesPermission", v.uses_permission()), ("usesPermissionSdk23", v.uses_permission_sdk23())):
+        if permissions:
+            manifest[key] = [{"name": name, **({"maxSdkVersion": max_sdk} if max_sdk is not None else {})}
+                             for name, max_sdk in permissions]
+    if v.features():
+        manifest["features"] = [{"name": name} for name in v.features()]
     if v.abis:
         manifest["nativecode"] = list(v.abis)
     return {"added": v.added_ms, "file": {"name": f"/{v.file_name}", "sha256": v.sha256, "size": v.size},
@@ -102,12 +119,23 @@ def _metadata(listed: list[Version]) -> dict[str, Any]:
     return metadata
 
 
+def categories_of(packages: dict[str, list[Version]]) -> list[str]:
+    """Every category a listed app is in (its newest version's)."""
+    return sorted({listed[0].category for listed in packages.values() if listed[0].category})
+
+
 def index_v2(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+    packages = group(versions)
+    block = repo_block(repo)
+    # F-Droid clients show only the categories the repo block defines.
+    categories = categories_of(packages)
+    if categories:
+        block["categories"] = {name: {"name": _localized(name)} for name in categories}
     return {
-        "repo": repo_block(repo),
+        "repo": block,
         "packages": {package: {"metadata": _metadata(listed),
                                "versions": {v.sha256: _version_entry(v) for v in listed}}
-                     for package, listed in group(versions).items()},
+                     for package, listed in packages.items()},
     }
 
 
@@ -181,7 +209,61 @@ def index_v1(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
             "added": v.added_ms, "apkName": v.file_name, "hash": v.sha256, "hashType": "sha256",
             "packageName": v.package, "size": v.size, "versionCode": v.version_code, "versionName": v.version_name,
             "minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk, "signer": v.signer_sha256,
-            "uses-permission": [[p, None] for p in v.permissions],
+            "uses-permission": v.uses_permission(),
+            **({"uses-permission-sdk-23": v.uses_permission_sdk23()} if v.uses_permission_sdk23() else {}),
+            **({"features": v.features()} if v.features() else {}),
             **({"nativecode": list(v.abis)} if v.abis else {}),
         } for v in listed] for package, listed in sorted(packages.items())},
     }
+
+
+def _day(ms: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d")
+
+
+def _short_permission(name: str) -> str:
+    return name.removeprefix("android.permission.")
+
+
+def index_v0_xml(repo: Repo, versions: Iterable[Version]) -> bytes:
+    """The old F-Droid index.xml (fdroidserver's make_v0), which Obtainium and
+    other older readers still fetch from third-party repositories."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    def element(tag: str, text: Any) -> str:
+        return f"<{tag}>{escape(str(text))}</{tag}>"
+
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n<fdroid>',
+           f'<repo icon="icon.png" name={quoteattr(repo.name)} timestamp="{repo.timestamp // 1000}" '
+           f'url={quoteattr(repo.address)} version="{INDEX_V1_VERSION}">'
+           f'{element("description", repo.description or repo.name)}</repo>']
+    for package, listed in sorted(group(versions).items()):
+        newest = listed[0]
+        out.append(f"<application id={quoteattr(package)}>")
+        out += [element("id", package), element("added", _day(min(v.added_ms for v in listed))),
+                element("lastupdated", _day(max(v.added_ms for v in listed))), element("name", newest.label),
+                element("summary", newest.label), element("desc", newest.description or newest.label),
+                element("license", "Unknown")]
+        if newest.icon_name:
+            out.append(element("icon", newest.icon_name))
+        if newest.category:
+            out += [element("categories", newest.category), element("category", newest.category)]
+        out += [element("marketversion", newest.version_name), element("marketvercode", newest.version_code)]
+        for v in listed:
+            out.append("<package>")
+            out += [element("version", v.version_name), element("versioncode", v.version_code),
+                    element("apkname", v.file_name), f'<hash type="sha256">{v.sha256}</hash>', element("size", v.size),
+                    element("sdkver", v.min_sdk), element("targetSdkVersion", v.target_sdk),
+                    element("added", _day(v.added_ms))]
+            if v.uses_permission():
+                out.append(element("permissions", ",".join(_short_permission(name) for name, _ in v.uses_permission())))
+            if v.abis:
+                out.append(element("nativecode", ",".join(v.abis)))
+            if v.features():
+                out.append(element("features", ",".join(v.features())))
+            out.append("</package>")
+        out.append("</application>")
+    out.append("</fdroid>\n")
+    return "".join(out).encode("utf-8")

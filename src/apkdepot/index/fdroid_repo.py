@@ -64,7 +64,8 @@ def versions_at(conn: sa.Connection, store_id: int, version: int,
         version_code=r.version_code, version_name=r.version_name, min_sdk=r.min_sdk, target_sdk=r.target_sdk,
         permissions=json.loads(r.permissions), abis=[a for a in r.abis.split(",") if a],
         signer_sha256=r.signer_sha256, sha256=r.sha256, size=r.size, file_name=r.file_name,
-        icon_name=r.icon_name, icon_sha256=r.icon_sha256, added_ms=millis(r.added_at)) for r in rows]
+        icon_name=r.icon_name, icon_sha256=r.icon_sha256, added_ms=millis(r.added_at),
+        details=json.loads(r.manifest_details or "{}")) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ def ensure_version_files(svc: Services, store: StoreView, version: int) -> None:
                             signed_jar({"index-v1.json": fdroid.to_bytes(v1)}, key, cert))
         # Last: its presence says the version's files are complete.
         svc.blobs.put_bytes(file_key(store.id, version, "entry.jar"), signed_jar({"entry.json": entry_bytes}, key, cert))
+
+
+def index_xml(svc: Services, store: StoreView, version: int) -> bytes:
+    """index.xml (v0) of a version, made on request: it is not part of the signed files."""
+    with svc.db.read() as conn:
+        times = version_times(conn, store.id)
+        return fdroid.index_v0_xml(repo_for(store, svc.settings.base_url, times[version]),
+                                   versions_at(conn, store.id, version))
 
 
 def served_index(conn: sa.Connection, svc: Services, store: StoreView, version: int, times: dict[int, int]) -> dict[str, Any]:

@@ -129,7 +129,8 @@ def app_card(call: V7Call, store: CachedStore, app: queries.App, full: bool = Fa
             # The v8 app compares signatures in AptoideUtils.computeSha1WithColon's form (5A:9D:…).
             "signature": {"sha1": colon_hex(app.signer_sha1), "sha256": colon_hex(app.signer_sha256)},
             "hardware": {"sdk": app.min_sdk, "cpus": app.abis, "densities": []},
-            "flags": {"votes": []}, "tags": [], "used_features": [], "used_permissions": app.permissions})
+            "flags": {"votes": []}, "tags": [], "used_features": app.details.get("features") or [],
+            "used_permissions": app.permissions})
         card["developer"] = {"name": store.name, "website": app.website or "", "email": app.email or "",
                              "privacy": ""}
         card["age"] = {"name": "All", "title": "All", "rating": 0}
@@ -300,17 +301,25 @@ def list_apps_updates(call: V7Call) -> dict[str, Any]:
     return {"list": items, **datalist(items, len(items), 0, MAX_UPDATE_PACKAGES)}
 
 
+STORE_IDS_TEXT = r"^([0-9]+(,[0-9]+)*)?\Z"  # empty: no store named
+
+
 def _names_or_ids(value: Any, kind: type) -> list[Any] | None:
     """A JSON list, or the comma-separated text a query string carries (v8's getStoreIdsAsString)."""
     if isinstance(value, str):
-        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if value == "":
+            return []
         if kind is int:
-            numbers = [parse_whole(p) for p in parts]
-            return None if any(n is None for n in numbers) else numbers
-        return parts
-    if isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
-        return value
-    return None
+            return [int(p) for p in value.split(",")] if re.fullmatch(STORE_IDS_TEXT, value) else None
+        return [p for p in value.split(",") if p]
+    if not isinstance(value, list):
+        return None
+    if kind is int:
+        # JSON has one number type: 7.0 is the integer 7, as the schema says.
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and v >= 0 for v in value):
+            return [int(v) for v in value]
+        return None
+    return value if all(isinstance(v, str) for v in value) else None
 
 
 def named_stores(call: V7Call, found: list[Problem]) -> list[CachedStore]:
@@ -355,7 +364,8 @@ MAX_QUERY_LENGTH = 200
              contract={"subjects": {"query": {"type": "string", "pattern": r"\S", "maxLength": MAX_QUERY_LENGTH}}, "optional": {
                  "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),
                  "store_names": {"type": ["string", "array"], "items": {"type": "string"}, "maxItems": 50},
-                 "store_ids": {"type": ["string", "array"], "items": {"type": "integer", "minimum": 0}, "maxItems": 50}}})
+                 "store_ids": {"type": ["string", "array"], "pattern": STORE_IDS_TEXT,
+                               "items": {"type": "integer", "minimum": 0}, "maxItems": 50}}})
 def apps_search(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
     text = call.text("query")

@@ -219,6 +219,31 @@ def list_repository(call: WsCall) -> dict[str, Any]:
     return {"total": total, "listing": [index_entry(a) for a in apps]}
 
 
+# --- listRepositoryLocalApkNames -------------------------------------------------------
+
+@webservice(
+    name="listRepositoryLocalApkNames",
+    public_read=True,
+    title=N_("Listing a repository's app names in one language"),
+    description=N_("Every listed app's package and its name in the language asked for (lang_CC, as pt_BR; the "
+                   "language alone, then the app's default name, when the APK has no such translation). The "
+                   "5.x and 6.x apps ask for it after every info.xml parse: GET "
+                   "listRepositoryLocalApkNames/<repo>/<lang_CC>/xml."),
+    path_params=("repo", "lang"),
+    generations=frozenset({1, 2, 3}),
+    params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100),
+            WsParam("lang", N_("Language and country, as pt_BR or en_US"), max_length=20), MODE_PARAM),
+    response_fields=(STATUS, ERRORS, WsField("listing", N_("One entry per app: apkid (package) and name"))),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
+    example={"token": "$token", "repo": "$demo", "lang": "pt_BR"},
+)
+def list_repository_local_apk_names(call: WsCall) -> dict[str, Any]:
+    store = store_of(call)
+    locale = call.get("lang")
+    apps, _ = queries.listed_apps(call.svc, store.id, queries.EVERY_LISTED_APP, 0)
+    return {"listing": [{"apkid": app.package, "name": app.label_in(locale)} for app in apps]}
+
+
 # --- getApkInfo ---------------------------------------------------------------------
 
 def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, Any]:
