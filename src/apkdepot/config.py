@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +28,9 @@ class Settings:
     # subdomains; "*" answers every host). Empty: the listen address, localhost
     # and the public URL's host. A request for any other host gets 400.
     allowed_hosts: str = ""
+    # Per-store host names, as the 4.x–6.x apps address stores: with
+    # store.example.com, http://shop.store.example.com/info.xml is /repo/shop/info.xml.
+    store_domain: str = ""
     # Peers (addresses or networks, comma-separated) whose X-Forwarded-Proto is
     # believed: links and the session cookie's Secure flag follow it.
     trusted_proxies: str = ""
@@ -156,6 +160,10 @@ def validate(settings: "Settings") -> None:
         raise SettingsError(f"{ENV_PREFIX}WORKERS and {ENV_PREFIX}INSPECT_WORKERS must be at least 1")
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL={settings.public_url!r}: expected an http:// or https:// address")
+    if settings.store_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+",
+                                                  settings.store_domain):
+        raise SettingsError(f"{ENV_PREFIX}STORE_DOMAIN={settings.store_domain!r}: expected a lower-case domain name "
+                            "such as store.example.com")
     try:
         from apkdepot.api.origin import trusted_proxy_networks
 

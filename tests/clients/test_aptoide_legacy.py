@@ -252,3 +252,36 @@ def test_local_apk_names_as_repo_locale_updater_reads_them(anonymous, country_co
                      "org.apkdepot.beta": "Beta & Co <b>"}
     unknown = anonymous.get(f"/webservices/listRepositoryLocalApkNames/nowhere/{country_code}/xml")
     assert ElementTree.fromstring(unknown.content).findtext("status") == "FAIL"
+
+
+def test_stores_on_their_own_host_names(tmp_path, database_url, mailer):
+    """4.2.4.1 (configuration/Defaults.DOMAIN_APTOIDE_STORE, MainActivity: a store name typed in
+    becomes http://<name>.store.aptoide.com/; MainService fetches server.url + info.xml, latest.xml
+    and top.xml, the last two re-read when getLastModified moves). With APKDEPOT_STORE_DOMAIN the
+    same addresses work on our domain."""
+    with client_with(tmp_path, database_url, mailer, store_domain="store.example.com", anonymous_reads=True) as server:
+        token = make_developer(server.svc)[1]
+        create_store(server, token)
+        for name in ("alpha-1.apk", "beta-10.apk", "gamma-5.apk"):
+            upload(server, token, "shop", name)
+        flush(server)
+        host = {"Host": "shop.store.example.com", "Accept-Encoding": "identity"}
+        on_domain = server.get("/info.xml", headers=host)
+        assert on_domain.status_code == 200
+        assert on_domain.content == server.get("/repo/shop/info.xml", headers={"Accept-Encoding": "identity"}).content
+        for name in ("latest.xml", "top.xml"):
+            listing = server.get(f"/{name}", headers=host)
+            assert listing.status_code == 200 and listing.headers["last-modified"].endswith("GMT")
+            root = ElementTree.fromstring(listing.content)
+            assert root.tag == "apklst" and root.findtext("repository/name") == "shop"
+            assert sorted(p.findtext("apkid") for p in root.iter("package")) == [
+                "org.apkdepot.alpha", "org.apkdepot.beta", "org.apkdepot.gamma"]
+        # The files info.xml names, from the store's host as well.
+        path = ElementTree.fromstring(on_domain.content).find("package").findtext("path")
+        assert server.get(f"/apk/{path}", headers=host).status_code == 200
+        # Another store's host is that store; an unknown one is "no such store"; the site is unchanged.
+        assert server.get("/info.xml", headers={"Host": "nowhere.store.example.com"}).status_code == 404
+        assert server.get("/webservices/docs", headers=host).status_code == 200
+        assert server.get("/info.xml", headers={"Host": "a.b.store.example.com"}).status_code == 404
+        # Hosts outside the domain are still refused.
+        assert server.get("/info.xml", headers={"Host": "shop.elsewhere.example.com"}).status_code == 400

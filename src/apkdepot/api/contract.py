@@ -195,6 +195,10 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
 FILES: dict[tuple[str, str], dict[int, str]] = {
     ("GET", "/repo/{store_name}/info.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
                                              404: "No such store (IARG-1)"},
+    ("GET", "/repo/{store_name}/latest.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+                                               404: "No such store (IARG-1)"},
+    ("GET", "/repo/{store_name}/top.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+                                            404: "No such store (IARG-1)"},
     ("GET", "/repo/{store_name}/apk/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
                                                     401: "A private store without its credentials",
                                                     404: "No such store or file", 416: "The Range is outside the file"},
@@ -221,6 +225,8 @@ ALSO_SUCCEEDS: dict[tuple[str, str], dict[int, str]] = {
 # What the files' successful answers are.
 FILE_MEDIA: dict[str, tuple[str, ...]] = {
     "/repo/{store_name}/info.xml": ("application/xml",),
+    "/repo/{store_name}/latest.xml": ("application/xml",),
+    "/repo/{store_name}/top.xml": ("application/xml",),
     "/repo/{store_name}/apk/{file_name}": ("application/vnd.android.package-archive",),
     "/repo/{store_name}/icons/{file_name}": ("image/png",),
     "/repo/{store_name}/avatar": ("image/png", "image/jpeg"),

@@ -18,6 +18,7 @@ when the direct peer is a trusted proxy (``APKDEPOT_TRUSTED_PROXIES``)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,7 +56,23 @@ def allowed_host_names(settings: Settings) -> frozenset[str] | None:
             names.add(settings.host.lower())
     if settings.public_url:
         names.add(split_host(urlsplit(settings.public_url).netloc.rpartition("@")[2])[0])
+    if settings.store_domain:
+        names.add("." + settings.store_domain)
     return frozenset(names)
+
+
+# What a store's own host name serves (the rest of the site stays where it is).
+STORE_HOST_FILES = re.compile(r"/(info\.xml|latest\.xml|top\.xml|avatar|(apk|icons)/[^/]+)\Z")
+
+
+def store_host_path(store_domain: str, host_name: str, path: str) -> str | None:
+    """``/repo/<store>/<file>`` for a request to ``<store>.<store_domain>/<file>``; None for any other."""
+    if not store_domain or not host_name.endswith("." + store_domain):
+        return None
+    store = host_name[:-len(store_domain) - 1]
+    if not store or "." in store or not STORE_HOST_FILES.match(path):
+        return None
+    return f"/repo/{store}{path}"
 
 
 def host_is_allowed(host_header: str | None, allowed: frozenset[str] | None) -> bool:
@@ -144,6 +161,11 @@ class HostGuard:
                                     (b"content-length", str(len(HOST_REFUSED_BODY)).encode())]})
             await send({"type": "http.response.body", "body": HOST_REFUSED_BODY})
             return
+        rewritten = store_host_path(self.settings.store_domain, split_host(host or "")[0].lower(), scope["path"])
+        if rewritten is not None:
+            prefix = rewritten[:len(rewritten) - len(scope["path"])]
+            raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+            scope = {**scope, "path": rewritten, "raw_path": prefix.encode("utf-8") + raw}
         scheme = request_scheme(scope, _header(scope, b"x-forwarded-proto"), self.proxies)
         scope[SCHEME_SCOPE_KEY] = scheme
         scope[BASE_URL_SCOPE_KEY] = derived_base_url(self.settings, scheme, host)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import gzip
 import hashlib
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from apkdepot.api.answer import Answer
 from apkdepot.api.json.common import run
 from apkdepot.api.ws.dispatch import payload_for_problems
 from apkdepot.api.ws.render import render
-from apkdepot.catalog import publishing
+from apkdepot.catalog import publishing, queries
 from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.errors import problem
-from apkdepot.index import versions
+from apkdepot.index import infoxml, versions
 from apkdepot.index.cache import CachedStore, IndexCache, LruCache
 from apkdepot.numbers import parse_whole
 from apkdepot.services import Services
@@ -145,6 +146,53 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
     return Answer(packed if use_gzip else plain, 200, "application/xml", headers)
 
 
+# latest.xml and top.xml: the 4.x app's "Latest" and "Top" tabs (MainService.parseLatest,
+# parseTop) fetch them from the store's address and re-read them when Last-Modified moves.
+SHORT_LISTS = {"latest.xml": "latest", "top.xml": "downloads"}
+SHORT_LIST_LENGTH = 20
+
+
+async def short_list_answer(request: Request, store_name: str, file_name: str) -> Answer:
+    svc, rt, store = _store_lookup(request, store_name)
+    if store is None:
+        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+    if not _authorized(svc, rt, store, request):
+        return _unauthorized(store)
+    key = ("short-list", file_name, store.id, store.version)
+
+    def make() -> bytes:
+        rows = queries.index_entries_by(svc, store.id, SHORT_LISTS[file_name], SHORT_LIST_LENGTH)
+        header = infoxml.Header(store.name, svc.settings.base_url, store.appscount, store.version)
+        return infoxml.document(header, {c for _, c in rows if c}, [entry for entry, _ in rows])
+
+    body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, make)
+    etag = hashlib.md5(body).hexdigest()
+    headers = {"ETag": f'"{etag}"', "Last-Modified": email.utils.format_datetime(store.updated_at, usegmt=True),
+               "Cache-Control": "no-cache"}
+    if _etag_matches(request, etag):
+        return Answer(b"", 304, "application/xml", headers)
+    return Answer(body, 200, "application/xml", headers)
+
+
+@route("/repo/{store_name:str}/latest.xml", http_method=["GET", "HEAD"], tags=["repository"],
+       summary="The store's 20 most recently added apps, in info.xml's format")
+async def latest_xml(request: Request, store_name: FromPath[str]) -> Response:
+    return _without_body_for_head(request, await short_list_answer(request, store_name, "latest.xml"))
+
+
+@route("/repo/{store_name:str}/top.xml", http_method=["GET", "HEAD"], tags=["repository"],
+       summary="The store's 20 most downloaded apps, in info.xml's format")
+async def top_xml(request: Request, store_name: FromPath[str]) -> Response:
+    return _without_body_for_head(request, await short_list_answer(request, store_name, "top.xml"))
+
+
+def _without_body_for_head(request: Request, answer: Answer) -> Response:
+    if request.method == "HEAD":
+        answer.headers["Content-Length"] = str(len(answer.body))
+        answer.body = b""
+    return answer.to_response()
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     """(start, end) inclusive for one satisfiable range; None for no/ignored
     range; 'unsatisfiable' when it cannot be served."""
@@ -236,4 +284,4 @@ async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])
 
 
-ROUTES = [info_xml, apk_file, icon_file, avatar_file]
+ROUTES = [info_xml, latest_xml, top_xml, apk_file, icon_file, avatar_file]

@@ -105,3 +105,16 @@ def newest_listed(svc: Services, store_ids: Sequence[int], packages: Iterable[st
     with svc.db.read() as conn:
         rows = conn.execute(_listed(store_ids).where(apks.c.package.in_(packages))).all()
     return [App.from_row(r) for r in rows]
+
+
+def index_entries_by(svc: Services, store_id: int, sort: str, limit: int) -> list[tuple[str, str | None]]:
+    """(info.xml <package> entry, category) of a store's listed apps, in a SORTS order."""
+    from apkdepot.index import infoxml
+
+    with svc.db.read() as conn:
+        rows = conn.execute(
+            sa.select(apks.c.xml_head, apks.c.downloads, apks.c.xml_tail, apks.c.category)
+            .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
+            .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
+            .order_by(*SORTS[sort]).limit(limit)).all()
+    return [(infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail), r.category) for r in rows]
