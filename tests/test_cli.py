@@ -81,7 +81,8 @@ def test_bad_settings_are_one_clear_line(tmp_path, monkeypatch):
                                   ("APKDEPOT_WORKERS", "0", "must be at least 1"),
                                   ("APKDEPOT_BACKGROUND", "maybe", "expected one of"),
                                   ("APKDEPOT_PUBLIC_URL", "example.org", "http:// or https://"),
-                                  ("APKDEPOT_TRUSTED_PROXIES", "not-an-ip", "APKDEPOT_TRUSTED_PROXIES")):
+                                  ("APKDEPOT_TRUSTED_PROXIES", "not-an-ip", "APKDEPOT_TRUSTED_PROXIES"),
+                                  ("APKDEPOT_STORE_DOMAIN", "*.Store.example.com", "lower-case domain name")):
         env = {**os.environ, variable: value}
         result = subprocess.run([sys.executable, "-m", "apkdepot.cli", "migrate", "--data", str(tmp_path)],
                                 capture_output=True, text=True, env=env)

@@ -285,3 +285,18 @@ def test_stores_on_their_own_host_names(tmp_path, database_url, mailer):
         assert server.get("/info.xml", headers={"Host": "a.b.store.example.com"}).status_code == 404
         # Hosts outside the domain are still refused.
         assert server.get("/info.xml", headers={"Host": "shop.elsewhere.example.com"}).status_code == 400
+
+
+@pytest.mark.parametrize("store_domain", ["", "store.example.com"])
+def test_docs_tell_how_the_apps_reach_stores_and_log_in(tmp_path, database_url, mailer, store_domain):
+    with client_with(tmp_path, database_url, mailer, store_domain=store_domain) as server:
+        for lang, words in (("en", "own host name"), ("pt-BR", "próprio nome de host")):
+            docs = server.get("/webservices/docs", params={"lang": lang}).text
+            assert words in docs and "oauth2Authentication" in docs
+            if store_domain:
+                assert "http://STORE.store.example.com/info.xml" in docs
+            else:
+                assert "APKDEPOT_STORE_DOMAIN=DOMAIN" in docs
+            assert "another name of apps/get" in docs or "outro nome de apps/get" in docs
+        alias = server.get("/webservices/docs/7/listApps").text
+        assert 'href="/webservices/docs/7/apps/get"' in alias

@@ -145,7 +145,8 @@ class DocsPages(Controller):
     async def index(self, request: Request) -> Response:
         locale = locale_of(request)
         return render(request, "docs/index.html", session=await current_session(request),
-                      anonymous_reads=services(request).settings.anonymous_reads, ws=sorted(REGISTRY.values(), key=lambda e: e.name), v7=sorted(V7_REGISTRY.values(), key=lambda e: e.name),
+                      anonymous_reads=services(request).settings.anonymous_reads,
+                      store_domain=services(request).settings.store_domain, ws=sorted(REGISTRY.values(), key=lambda e: e.name), v7=sorted(V7_REGISTRY.values(), key=lambda e: e.name),
                       fail_xml="<response>\n   <status>FAIL</status>\n   <errors>\n      <entry>" +
                                gettext(locale, "Missing token parameter") + "</entry>\n      <entry>" +
                                gettext(locale, "Missing repo parameter") + "</entry>\n   </errors>\n</response>",
