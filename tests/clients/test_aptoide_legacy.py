@@ -300,3 +300,21 @@ def test_docs_tell_how_the_apps_reach_stores_and_log_in(tmp_path, database_url, 
             assert "another name of apps/get" in docs or "outro nome de apps/get" in docs
         alias = server.get("/webservices/docs/7/listApps").text
         assert 'href="/webservices/docs/7/apps/get"' in alias
+
+
+def test_node_aptoide_details_and_download(anonymous):
+    """dweinstein/node-aptoide (get-apk-info.js, bin/download.js; it is not on npm, so restated):
+    POST form {identif: "package:<id>", mode: "json"} to <url>/webservices/3/getApkInfo with
+    User-Agent "Android" and no token; JSON.parse the body; then GET info.apk.path with gzip
+    accepted and an empty User-Agent, and write the bytes out."""
+    token = make_developer(anonymous.svc)[1]
+    create_store(anonymous, token)
+    upload(anonymous, token, "shop", "beta-10.apk")
+    flush(anonymous)
+    info = anonymous.post("/webservices/3/getApkInfo", data={"identif": "package:org.apkdepot.beta", "mode": "json"},
+                          headers={"User-Agent": "Android"})
+    assert info.status_code == 200
+    path = info.json()["apk"]["path"]
+    apk = anonymous.get(path.removeprefix("http://testserver.local"), headers={"Accept-Encoding": "gzip", "User-Agent": ""})
+    assert apk.status_code == 200
+    assert hashlib.md5(apk.content).hexdigest() == info.json()["apk"]["md5sum"] == hashlib.md5(fixture("beta-10.apk").read_bytes()).hexdigest()
