@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from apkdepot.db.schema import oauth_tokens
 from apkdepot.db.time import utcnow
-from tests.helpers import PASSWORD, create_store, fixture, flush, link_token, make_developer
+from tests.helpers import PASSWORD, create_store, fixture, flush, link_token, make_developer, upload
 
 INVALID = "The access token provided is invalid"
 EXPIRED = "The access token provided has expired"
@@ -139,3 +139,42 @@ def test_a_new_password_ends_every_oauth_log_in(client, svc, mailer):
                        ).status_code == 401
     assert refresh(client, oauth["refresh_token"]).status_code == 400
     assert log_in(client, developer.email, "An0ther-passw0rd!").status_code == 200
+
+
+def test_categories_as_the_upload_form_uses_them(client, svc):
+    """SubmitAppFragment: POST webservices/2/listCategories {mode=json} (no token); CategoriesJson reads
+    categories.standard and .custom as [{id: Number, parent: Number, name: String}], drops ids 1 and 2,
+    sends the chosen id as uploadAppToRepo's category, and preselects an app's category from
+    getApkInfo's meta.categories.standard.get(1).id (GetApkInfoJson.Meta)."""
+    developer, dev_token = make_developer(svc)
+    create_store(client, dev_token, "shop")
+    assert upload(client, dev_token, "shop", "gamma-5.apk", category="Puzzles of mine").status_code == 201
+    flush(client)
+    listed = client.post("/webservices/2/listCategories", data={"mode": "json"}).json()
+    assert listed["status"] == "OK"
+    standard, custom = listed["categories"]["standard"], listed["categories"]["custom"]
+    assert {c["id"] for c in standard} >= {1, 2} and all(isinstance(c["id"], int) and isinstance(c["parent"], int)
+                                                        and isinstance(c["name"], str) for c in standard + custom)
+    assert [c["name"] for c in custom] == ["Puzzles of mine"]
+    tools = next(c for c in standard if c["name"] == "Tools")
+    oauth = log_in(client, developer.email).json()
+    apk = fixture("alpha-1.apk").read_bytes()
+    sent = client.post("/webservices/3/uploadAppToRepo", data=upload_form(oauth["access_token"], category=str(tools["id"])),
+                       files={"apk": ("alpha-1.apk", apk, "application/vnd.android.package-archive")})
+    assert sent.json()["status"] == "OK", sent.json()
+    flush(client)
+    info = client.post("/webservices/3/getApkInfo", data={"access_token": oauth["access_token"], "repo": "shop",
+                                                           "identif": "package:org.apkdepot.alpha", "mode": "json"}).json()
+    assert info["meta"]["categories"]["standard"][1] == tools
+    mine = client.post("/webservices/3/getApkInfo", data={"token": dev_token, "repo": "shop",
+                                                          "identif": "package:org.apkdepot.gamma", "mode": "json"}).json()
+    assert mine["meta"]["categories"]["standard"][1] == custom[0]
+    # A custom category's number works as its name does; "App Category" (no choice) sends -1: none.
+    apk2 = fixture("beta-10.apk").read_bytes()
+    again = client.post("/webservices/3/uploadAppToRepo", data=upload_form(oauth["access_token"], category="-1"),
+                        files={"apk": ("beta-10.apk", apk2, "application/vnd.android.package-archive")})
+    assert again.json()["status"] == "OK"
+    flush(client)
+    beta = client.post("/webservices/3/getApkInfo", data={"token": dev_token, "repo": "shop",
+                                                          "identif": "package:org.apkdepot.beta", "mode": "json"}).json()
+    assert len(beta["meta"]["categories"]["standard"]) == 2  # read unguarded at index 1

@@ -118,3 +118,12 @@ def index_entries_by(svc: Services, store_id: int, sort: str, limit: int) -> lis
             .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
             .order_by(*SORTS[sort]).limit(limit)).all()
     return [(infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail), r.category) for r in rows]
+
+
+def used_categories(svc: Services, store_ids: Sequence[int]) -> list[str]:
+    """Every category name an APK of these stores carries."""
+    if not store_ids:
+        return []
+    with svc.db.read() as conn:
+        return sorted(c for c in conn.execute(sa.select(apks.c.category).distinct().where(
+            apks.c.store_id.in_(store_ids), apks.c.category.is_not(None))).scalars() if c)

@@ -11,7 +11,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
-from apkdepot.catalog import queries
+from apkdepot.catalog import categories, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -256,7 +256,9 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
         "meta": {"title": app.label, "description": app.description,
                  "developer": {"info": {"name": store.name, "email": app.email or "", "website": app.website or "",
                                         "privacy_policy": ""}},
-                 "downloads": app.downloads},
+                 "downloads": app.downloads,
+                 # The Uploader preselects meta.categories.standard[1].id (unguarded: always two entries).
+                 "categories": {"standard": categories.path_of(app.category), "custom": []}},
         # The 6.x app compares this with its own "5A:9D:…" form (AptoideUtils.computeSHA1sumFromBytes).
         "signature": {"SHA1": colon_hex(app.signer_sha1)},
     }
@@ -278,7 +280,7 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
             MODE_PARAM),
     response_fields=(STATUS, ERRORS,
                      WsField("apk", N_("id, repo, package, vername, vercode, path, icon, minSdk, size, md5sum, permissions")),
-                     WsField("meta", N_("title, description, developer, downloads")),
+                     WsField("meta", N_("title, description, developer, downloads, categories")),
                      WsField("signature", N_("SHA1 of the signing certificate"))),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-7", "IARG-3", "IARG-1", "APK-1"),
     example={"token": "$token", "repo": "$demo", "apkid": "$package", "vercode": "$vercode"},
