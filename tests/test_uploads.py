@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import auth, create_store, fixture, make_developer
+from tests.helpers import auth, create_store, fixture, make_developer, upload
 
 BOUNDARY = "apkdepot-test-boundary"
 
@@ -92,3 +92,12 @@ def test_web_service_upload_streams_too(client, svc, owner):
     assert response.status_code == 200 and response.json()["status"] == "OK", response.text
     assert response.json()["info"]["package"] == "org.apkdepot.beta"
     assert leftovers(svc) == []
+
+
+def test_field_lengths_count_what_was_sent(client, svc):
+    # The contract's maxLength is of the value as sent: surrounding spaces count.
+    token = make_developer(svc)[1]
+    create_store(client, token, "shop")
+    too_long = upload(client, token, "shop", "alpha-1.apk", description="\n" + "x" * 4000)
+    assert too_long.status_code == 422, too_long.text
+    assert upload(client, token, "shop", "alpha-1.apk", description="x" * 4000).status_code == 201

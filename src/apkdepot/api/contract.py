@@ -47,9 +47,15 @@ def _word_pattern(*words: str) -> str:
     return r"^\s*(" + "|".join(spelled(w) for w in words) + r")\s*$"
 
 
+# "Not blank": a character that is not whitespace as str.strip() and str.isspace()
+# see it (what our validators drop), spelled out instead of \S, whose meaning
+# differs between regex readings (ECMA, Python with and without re.ASCII).
+NOT_BLANK = r"[^\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 def _text(limit: int) -> dict[str, Any]:
     """A value that must not be blank, at most ``limit`` characters."""
-    return {"type": "string", "pattern": r"\S", "maxLength": limit}
+    return {"type": "string", "pattern": NOT_BLANK, "maxLength": limit}
 
 
 BUSINESS_FIELDS = {

@@ -86,17 +86,18 @@ def _check_upload_rate(svc: Services, developer_id: int) -> None:
 def check_meta(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     values: dict[str, Any] = {}
     found: list[Problem] = []
+    # Lengths count what was sent (the documented maxLength), before surrounding spaces are dropped.
     checks = (
         ("description", lambda v: len(v) <= 4000),
         ("category", lambda v: len(v) <= 100),
-        ("apk_website", valid_url),
-        ("apk_email", valid_email),
+        ("apk_website", lambda v: valid_url(v.strip())),
+        ("apk_email", lambda v: valid_email(v.strip())),
     )
     for name, ok in checks:
         value = meta.get(name)
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not ok(value.strip()):
+        if not isinstance(value, str) or not ok(value):
             found.append(problem(errors.STORE_FIELD_INVALID, name, name=name))
         else:
             values[name] = value.strip()

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from apkdepot import errors
+from apkdepot.api.contract import NOT_BLANK
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
 from apkdepot.catalog import queries
 from apkdepot.catalog.models import apk_url, colon_hex
@@ -24,7 +25,7 @@ def v7_date(value: datetime) -> str:
 
 
 # Argument schemas (for the OpenAPI contract).
-STORE_NAME_ARG = {"type": "string", "pattern": r"\S", "description": "Store name"}
+STORE_NAME_ARG = {"type": "string", "pattern": NOT_BLANK, "description": "Store name"}
 STORE_ID_ARG = {"type": "integer", "minimum": 0, "description": "Store id"}
 STORE_CREDENTIALS_ARGS = {"store_user": {"type": "string"}, "store_pass_sha1": {"type": "string"}}
 
@@ -177,7 +178,7 @@ def apps_get(call: V7Call) -> dict[str, Any]:
     return datalist([app_card(call, store, a) for a in apps], total, offset, limit)
 
 
-APP_SUBJECTS = {"package_name": {"type": "string", "pattern": r"\S"}, "app_id": STORE_ID_ARG,
+APP_SUBJECTS = {"package_name": {"type": "string", "pattern": NOT_BLANK}, "app_id": STORE_ID_ARG,
                 "apk_md5sum": {"type": "string", "pattern": r"^[0-9A-Fa-f]{32}\Z"}}
 APP_PARAMS = (("package_name", N_("Package name")), ("app_id", N_("App (APK) id")),
               ("apk_md5sum", N_("MD5 of the APK file")),
@@ -361,7 +362,7 @@ MAX_QUERY_LENGTH = 200
                      ("store_ids", N_("Stores to look in by id, comma-separated"))),
              error_codes=("MARG-208", "IARG-104", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
              example={"query": "$label", "limit": "5"},
-             contract={"subjects": {"query": {"type": "string", "pattern": r"\S", "maxLength": MAX_QUERY_LENGTH}}, "optional": {
+             contract={"subjects": {"query": {"type": "string", "pattern": NOT_BLANK, "maxLength": MAX_QUERY_LENGTH}}, "optional": {
                  "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),
                  "store_names": {"type": ["string", "array"], "items": {"type": "string"}, "maxItems": 50},
                  "store_ids": {"type": ["string", "array"], "pattern": STORE_IDS_TEXT,
