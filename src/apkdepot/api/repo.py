@@ -29,7 +29,7 @@ from apkdepot.catalog import publishing, queries
 from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.errors import problem
 from apkdepot.index import infoxml, versions
-from apkdepot.index.cache import CachedStore, IndexCache, LruCache
+from apkdepot.index.cache import CachedStore, IndexCache, LruCache, NeedsThread
 from apkdepot.numbers import parse_whole
 from apkdepot.services import Services
 
@@ -67,17 +67,24 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
-def _authorized(svc: Services, rt: Runtime, store: CachedStore, request: Request) -> bool:
+async def _authorized(svc: Services, rt: Runtime, store: CachedStore, request: Request) -> bool:
     if not store.private:
         return True
     credentials = _basic_credentials(request)
     if credentials is None or not store.basic_pass_hash:
         return False
     user, password = credentials
-    # A device polls often: remember a verified pair instead of paying argon2 each time.
+    # A device polls often: remember a verified pair instead of paying argon2 each time
+    # (and pay it in a thread, never on the event loop).
     key = hashlib.sha256(f"{store.id}\0{store.basic_pass_hash}\0{user}\0{password}".encode()).hexdigest()
-    return rt.credentials.get_or_make(key, lambda: user == store.basic_user and svc.passwords.verify_password(
-        store.basic_pass_hash, password))
+
+    def verify() -> bool:
+        return user == store.basic_user and svc.passwords.verify_password(store.basic_pass_hash, password)
+
+    try:
+        return rt.credentials.get_or_defer(key, verify)
+    except NeedsThread:
+        return await run(rt.credentials.get_or_make, key, verify)
 
 
 def _unauthorized(store: CachedStore) -> Answer:
@@ -116,7 +123,7 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
-    if not _authorized(svc, rt, store, request):
+    if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
     use_gzip = _wants_gzip(request)
     headers = {"ETag": f'"{store.md5}-gzip"' if use_gzip else f'"{store.md5}"', "Vary": "Accept-Encoding",
@@ -156,7 +163,7 @@ async def short_list_answer(request: Request, store_name: str, file_name: str) -
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
-    if not _authorized(svc, rt, store, request):
+    if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
     key = ("short-list", file_name, store.id, store.version)
 
@@ -249,7 +256,7 @@ async def _serve_store_file(request: Request, store_name: str, file_name: str, f
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
-    if not _authorized(svc, rt, store, request):
+    if not await _authorized(svc, rt, store, request):
         return _unauthorized(store).to_response()
     found = await run(publishing.find_download, svc, store.id, file_name[:300], folder)
     if found is None:
@@ -278,7 +285,7 @@ async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or not store.avatar_key:
         return _xml_error(404, errors.NOT_FOUND).to_response()
-    if not _authorized(svc, rt, store, request):  # a private store's files, avatar included
+    if not await _authorized(svc, rt, store, request):  # a private store's files, avatar included
         return _unauthorized(store).to_response()
     media_type = "image/png" if store.avatar_key.endswith(".png") else "image/jpeg"
     return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])

@@ -7,6 +7,7 @@ wait for a refresh in progress: they see the previous, consistent snapshot."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import threading
 import time
@@ -67,6 +68,19 @@ class CachedStore:
         return self._gzip
 
 
+class NeedsThread(Exception):
+    """Raised on the event loop where answering would block (SQL, file I/O,
+    password hashing): the caller answers the request again in a worker thread."""
+
+
+def on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 class LruCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -90,6 +104,16 @@ class LruCache:
         with self._lock:
             self._items.clear()
 
+    def get_or_defer(self, key: Any, make: Callable[[], Any]) -> Any:
+        """get_or_make, except that on the event loop a miss raises NeedsThread instead of making."""
+        if on_event_loop():
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            raise NeedsThread(key)
+        return self.get_or_make(key, make)
+
     def peek(self, key: Any) -> Any:
         with self._lock:
             value = self._items.get(key)
@@ -112,6 +136,12 @@ class IndexCache:
         self._by_id: dict[int, CachedStore] = {}
         self._clock = -1
         self._probed_at = 0.0
+        # This process's writes, and how many of them the snapshot has seen: while
+        # they differ the next read waits for a refresh (a refresh that began before
+        # a write does not count for it).
+        self._writes = 0
+        self._writes_seen = 0
+        self._refresh_scheduled = False
         self._refresh_lock = threading.Lock()
         # Deltas and change counts between a known old version and the current one.
         self.deltas = LruCache(4096)
@@ -127,8 +157,26 @@ class IndexCache:
     def _fresh_enough(self) -> None:
         if self._clock == -1:
             self.refresh(force=True)  # the first load: wait for it rather than answer from nothing
+        elif self._writes != self._writes_seen:
+            self.refresh(wait=True)  # right after this process's own write: never answer from before it
         elif time.monotonic() - self._probed_at > self.probe_interval:
-            self.refresh()
+            if on_event_loop():
+                self._refresh_soon()  # answer from the snapshot; the probe's SQL runs in a thread
+            else:
+                self.refresh()
+
+    def _refresh_soon(self) -> None:
+        if self._refresh_scheduled:
+            return
+        self._refresh_scheduled = True
+
+        def probe() -> None:
+            try:
+                self.refresh()
+            finally:
+                self._refresh_scheduled = False
+
+        asyncio.get_running_loop().run_in_executor(None, probe)
 
     def current_clock(self) -> int:
         """The catalog clock as of the last probe (probing first when due)."""
@@ -136,8 +184,8 @@ class IndexCache:
         return self._clock
 
     def invalidate(self) -> None:
-        """This process changed something: the next read probes the clock."""
-        self._probed_at = 0.0
+        """This process changed something: the next read refreshes first."""
+        self._writes += 1
 
     def get(self, name: str) -> CachedStore | None:
         self._fresh_enough()
@@ -153,12 +201,15 @@ class IndexCache:
         from apkdepot.accounts.tokens import digest
 
         self._fresh_enough()
-        return self.tokens.get_or_make(digest(token), lambda: accounts.developer_by_token(self.svc, token))
+        return self.tokens.get_or_defer(digest(token), lambda: accounts.developer_by_token(self.svc, token))
 
-    def refresh(self, force: bool = False) -> None:
-        if not self._refresh_lock.acquire(blocking=force):
+    def refresh(self, force: bool = False, wait: bool = False) -> None:
+        """Reloads the stores when the catalog clock moved (always with ``force``);
+        returns at once when another thread is refreshing, unless told to ``wait``."""
+        if not self._refresh_lock.acquire(blocking=force or wait):
             return  # another thread is refreshing; keep serving the snapshot
         try:
+            writes = self._writes
             with self.svc.db.read() as conn:
                 clock = versions.read_clock(conn)
                 if clock != self._clock or force:
@@ -168,6 +219,7 @@ class IndexCache:
                     self.tokens.clear()
                     self._clock = clock
             self._probed_at = time.monotonic()
+            self._writes_seen = writes
         finally:
             self._refresh_lock.release()
 

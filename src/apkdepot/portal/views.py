@@ -310,7 +310,7 @@ class Dashboard(Controller):
         if away:
             return away
         await run(accounts.regenerate_token, services(request), session.developer.id)
-        changed(request)
+        await changed(request)
         return redirect("/dashboard?done=token#dev-token-card")
 
     @post("/api-tokens", status_code=200)
@@ -351,7 +351,7 @@ class Dashboard(Controller):
             by_field, general = field_errors(failure, locale_of(request))
             by_field = {("store_name" if k == "name" else k): v for k, v in by_field.items()}
             return await self._page(request, session, 422, by_field, general, form)
-        changed(request)
+        await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=store")
 
     async def _store_page(self, request: Request, session, store, status: int = 200, errors_: dict | None = None,
@@ -396,7 +396,7 @@ class Dashboard(Controller):
         except Failure as failure:
             by_field, general = field_errors(failure, locale_of(request))
             return await self._store_page(request, session, store, 422, by_field, general)
-        changed(request)
+        await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=saved")
 
     @post("/stores/{name:str}/upload", status_code=200)
@@ -428,7 +428,7 @@ class Dashboard(Controller):
                 except Failure as failure:
                     results.append({"file": upload.filename,
                                     "error": "; ".join(f"{p.code}: {p.message(locale)}" for p in failure.problems)})
-        changed(request)
+        await changed(request)
         return render(request, "upload_result.html", session=session, results=results, store=store.name)
 
     @post("/stores/{name:str}/remove", status_code=303)
@@ -447,7 +447,7 @@ class Dashboard(Controller):
             await run(publishing.remove_version, services(request), store, form.get("package", ""), version_code)
         except Failure as failure:
             return _forbidden(request, failure, session)
-        changed(request)
+        await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=removed")
 
     @post("/apps", status_code=303)

@@ -82,7 +82,7 @@ class AccountsController(Controller):
     async def regenerate(self, request: Request) -> Response:
         developer = await current_developer(request)
         token = await run(accounts.regenerate_token, services(request), developer.id)
-        changed(request)
+        await changed(request)
         return ok({"token": token})
 
     @post("/password/forgot", status_code=200, summary="Mail a password reset link (same answer for any address)")

@@ -184,11 +184,13 @@ def failure_response(failure: Failure, locale: str) -> Response:
                     headers={**PRIVATE_ANSWER, **failure.headers})
 
 
-def changed(request: Request) -> None:
-    """Call after a write: this process's cache sees it on the next read."""
+async def changed(request: Request) -> None:
+    """Call after a write: this process's cache sees it before the next read,
+    refreshed here in a thread (the reads that follow stay off SQL on the loop)."""
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is not None:
         runtime.cache.invalidate()
+        await run(runtime.cache.refresh, False, True)
 
 
 def client_ip(request: Request) -> str | None:

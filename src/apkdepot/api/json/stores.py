@@ -60,7 +60,7 @@ class StoresController(Controller):
         developer = await current_developer(request)
         body = await read_json_object(request)
         store = await run(stores.create_store, services(request), developer.id, body)
-        changed(request)
+        await changed(request)
         return ok({"store": await run(store_card, request, store)}, 201)
 
     @get("/", summary="The developer's stores")
@@ -82,7 +82,7 @@ class StoresController(Controller):
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         store = await run(stores.update_store, svc, store, body)
-        changed(request)
+        await changed(request)
         return ok({"store": store.public()})
 
     @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
@@ -92,14 +92,14 @@ class StoresController(Controller):
         store = await run(stores.owned_store, svc, developer.id, name)
         data = await read_capped_body(request, stores.AVATAR_MAX_BYTES + 1)
         store = await run(stores.set_avatar, svc, store, data)
-        changed(request)
+        await changed(request)
         return ok({"store": store.public()})
 
     @post("/{name:str}/apks", status_code=201, summary="Publish an APK (multipart 'apk', or JSON apk_md5sum)")
     async def publish(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request)
         published = await _publish_upload(request, developer.id, name)
-        changed(request)
+        await changed(request)
         svc = services(request)
         return ok({"apk": published.apk.public(base_url(request, svc), name.lower()), "created": published.created},
                   201 if published.created else 200)
@@ -122,7 +122,7 @@ class StoresController(Controller):
         if number is None:
             raise Failure(problem(errors.NO_SUCH_APK))
         await run(publishing.remove_version, svc, store, package, number)
-        changed(request)
+        await changed(request)
         return ok()
 
     @delete("/{name:str}/apps/{package:str}", status_code=200, summary="Remove an app (every version) from the store")
@@ -131,5 +131,5 @@ class StoresController(Controller):
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         removed = await run(publishing.remove_app, svc, store, package)
-        changed(request)
+        await changed(request)
         return ok({"removed_versions": removed})

@@ -23,6 +23,7 @@ from apkdepot.api.ws.dispatch import base_url
 from apkdepot.api.ws.render import render_json
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import negotiate
+from apkdepot.index.cache import NeedsThread
 from apkdepot.observability import metrics
 from apkdepot.services import Services
 
@@ -182,12 +183,16 @@ async def answer(request: Request) -> Answer:
     try:
         if found:
             raise Failure(found)
+        body = None
         if endpoint.in_loop:
-            body = endpoint.handler(call)
-        else:
+            try:
+                body = endpoint.handler(call)
+                cacheable = True
+            except NeedsThread:
+                pass  # answered again, off the loop
+        if body is None:
             body = await anyio.to_thread.run_sync(endpoint.handler, call)
         answer = envelope(started, body)
-        cacheable = endpoint.in_loop
     except Failure as failure:
         status_code = failure.http_status if failure.http_status in (401, 403, 404, 429) else 400
         answer = envelope(started, failure_body(failure.problems, locale), "FAIL")

@@ -62,7 +62,7 @@ def resolve_store(call: V7Call) -> CachedStore:
         if not user or not passhash:
             raise Failure(problem(errors.V7_PRIVATE))
         key = ("v7cred", store.id, store.basic_pass_hash, user, passhash)
-        ok = call.runtime.credentials.get_or_make(key, lambda: user == store.basic_user and bool(store.basic_pass_hash)
+        ok = call.runtime.credentials.get_or_defer(key, lambda: user == store.basic_user and bool(store.basic_pass_hash)
                                                   and call.svc.passwords.verify_passhash(store.basic_pass_hash, passhash))
         if not ok:
             raise Failure(problem(errors.V7_BAD_STORE_CREDENTIALS))
@@ -71,7 +71,7 @@ def resolve_store(call: V7Call) -> CachedStore:
 
 def store_downloads(call: V7Call, store: CachedStore) -> int:
     # Counted once per index version, like the <dwn> counts in info.xml.
-    return call.runtime.cache.deltas.get_or_make(("downloads", store.id, store.version),
+    return call.runtime.cache.deltas.get_or_defer(("downloads", store.id, store.version),
                                                  lambda: queries.store_downloads(call.svc, store.id))
 
 
@@ -99,7 +99,7 @@ def store_get_meta(call: V7Call) -> dict[str, Any]:
     store = resolve_store(call)
     if store.private:
         return {"data": store_card(call, store)}
-    return {"data": call.runtime.cache.deltas.get_or_make(
+    return {"data": call.runtime.cache.deltas.get_or_defer(
         ("v7meta", store.id, store.version, store.updated_at, call.base_url), lambda: store_card(call, store))}
 
 

@@ -71,6 +71,7 @@ def regenerate_token(call: WsCall) -> dict[str, Any]:
     token = accounts.regenerate_token(call.svc, call.developer.id)
     if call.runtime is not None:
         call.runtime.cache.invalidate()
+        call.runtime.cache.refresh(wait=True)  # here, in the handler's thread, not on the next read's loop
     return {"token": token}
 
 

@@ -28,6 +28,7 @@ from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
 from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.api.ws.render import render
 from apkdepot.errors import Failure, Problem, problem
+from apkdepot.index.cache import NeedsThread
 from apkdepot.i18n import negotiate
 from apkdepot.observability import metrics
 from apkdepot.services import Services
@@ -52,6 +53,8 @@ class WsCall:
     base_url: str = ""
     developer: Developer | None = None
     runtime: Any = None  # the process's Runtime (index cache, counters)
+    # What the validator worked out, for the handler to reuse (one parse per request).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> str:
         return self.params.get(name, "").strip()
@@ -328,11 +331,16 @@ async def answer(request: Request) -> Answer:
     headers: dict[str, str] = {}
     cacheable = False
     try:
+        payload = None
         if endpoint.in_loop:
-            payload = execute(call, parsed.problems)
-        else:
+            try:
+                payload = execute(call, parsed.problems)
+                cacheable = True
+            except NeedsThread:
+                call.developer = None  # answered again from the start, off the loop
+                call.memo.clear()
+        if payload is None:
             payload = await anyio.to_thread.run_sync(execute, call, parsed.problems)
-        cacheable = endpoint.in_loop
     except Failure as failure:
         payload = payload_for_problems(failure.problems, parsed.generation, parsed.locale)
         headers.update(failure.headers)

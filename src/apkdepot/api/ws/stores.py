@@ -61,6 +61,13 @@ def split_list(raw: str) -> list[str]:
 
 
 def parse_change_request(call: WsCall) -> ChangeRequest:
+    """Parsed once per request: the validator's result is the handler's."""
+    if "change_request" not in call.memo:
+        call.memo["change_request"] = _parse_change_request(call)
+    return call.memo["change_request"]
+
+
+def _parse_change_request(call: WsCall) -> ChangeRequest:
     found: list[Problem] = []
     repos = split_list(call.get("repo"))
     hashes = split_list(call.params.get("hash", ""))
@@ -88,7 +95,7 @@ def change_counts(call: WsCall, store: CachedStore, since: int) -> tuple[int, in
             delta = versions.delta_since(conn, store.id, since)
         return len(delta.added_apk_ids), len(delta.removed_apk_ids)
 
-    return call.runtime.cache.deltas.get_or_make(("counts", store.id, since, store.version), count)
+    return call.runtime.cache.deltas.get_or_defer(("counts", store.id, since, store.version), count)
 
 
 def change_entry(call: WsCall, name: str, md5: str, store: CachedStore) -> dict[str, Any]:
