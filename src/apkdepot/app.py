@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     svc = services or build_services(settings)
 
     runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024),
-                      answers=LruCache(20_000), files=LruCache(32))
+                      answers=LruCache(20_000), files=LruCache(32), listings=LruCache(64))
     maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
 
     @asynccontextmanager

@@ -45,6 +45,7 @@ class Runtime:
     credentials: LruCache
     answers: LruCache  # pre-encoded hot-path answers, by request and catalog clock
     files: LruCache  # F-Droid index files of current versions, plain and gzipped
+    listings: LruCache  # each store version's listed APK ids in every sort order (catalog/listing.py)
 
 
 def runtime(request: Request) -> Runtime:

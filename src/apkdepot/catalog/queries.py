@@ -3,6 +3,7 @@ Core selects over the current index entries (``to_version IS NULL``)."""
 
 from __future__ import annotations
 
+from array import array
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -39,6 +40,24 @@ def listed_apps(svc: Services, store_id: int, limit: int, offset: int, sort: str
         rows = conn.execute(_listed([store_id]).order_by(*SORTS.get(sort, SORTS["package"]))
                             .limit(limit).offset(offset)).all()
     return [App.from_row(r) for r in rows], total
+
+
+def listed_order(svc: Services, store_id: int, sort: str) -> array:
+    """The ids of a store's listed APKs in a SORTS order (8 bytes each)."""
+    query = (sa.select(apks.c.id).select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
+             .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
+             .order_by(*SORTS[sort]))
+    with svc.db.read() as conn:
+        return array("q", conn.execute(query).scalars())
+
+
+def apps_by_ids(svc: Services, ids: Sequence[int]) -> list[App]:
+    """The APKs with these ids, in the order given."""
+    if not ids:
+        return []
+    with svc.db.read() as conn:
+        rows = {r.id: r for r in conn.execute(sa.select(*APP_COLUMNS).where(apks.c.id.in_(list(ids))))}
+    return [App.from_row(rows[i]) for i in ids if i in rows]
 
 
 def store_downloads(svc: Services, store_id: int) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.contract import NOT_BLANK
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
-from apkdepot.catalog import queries
+from apkdepot.catalog import listing, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -174,7 +174,7 @@ def apps_get(call: V7Call) -> dict[str, Any]:
     if found:
         raise Failure(found)
     store = resolve_store(call)
-    apps, total = queries.listed_apps(call.svc, store.id, limit, offset, sort)
+    apps, total = listing.listed_page(call.svc, call.runtime.listings, store.id, store.version, sort, limit, offset)
     return datalist([app_card(call, store, a) for a in apps], total, offset, limit)
 
 

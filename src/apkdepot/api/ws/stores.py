@@ -11,7 +11,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
-from apkdepot.catalog import categories, queries
+from apkdepot.catalog import categories, listing, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -222,7 +222,7 @@ def list_repository(call: WsCall) -> dict[str, Any]:
     if found:
         raise Failure(found)
     store = store_of(call)
-    apps, total = queries.listed_apps(call.svc, store.id, limit, offset)
+    apps, total = listing.listed_page(call.svc, call.runtime.listings if call.runtime else None, store.id, store.version, "package", limit, offset)
     return {"total": total, "listing": [index_entry(a) for a in apps]}
 
 
