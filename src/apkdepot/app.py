@@ -103,8 +103,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     owned = services is None
     svc = services or build_services(settings)
 
+    budget = svc.settings
     runtime = Runtime(cache=IndexCache(svc), downloads=DownloadCounter(), credentials=LruCache(1024),
-                      answers=LruCache(20_000), files=LruCache(32), listings=LruCache(64))
+                      answers=LruCache(200_000, budget.answer_cache_bytes), files=LruCache(64, budget.file_cache_bytes),
+                      listings=LruCache(256, budget.listing_cache_bytes))
     maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
 
     @asynccontextmanager

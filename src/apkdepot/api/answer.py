@@ -18,5 +18,9 @@ class Answer:
     # so the hot path may serve the same bytes again until the clock moves.
     cacheable: bool = False
 
+    def cache_weight(self) -> int:
+        """Bytes it holds in a cache (index/cache.weight)."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers.items()) + 100
+
     def to_response(self) -> Response:
         return Response(self.body, status_code=self.status, media_type=self.media_type, headers=self.headers)

@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,11 +82,50 @@ def on_event_loop() -> bool:
     return True
 
 
+ENTRY_OVERHEAD = 200  # bytes a cache entry costs beyond its payload (key, links, small objects)
+
+
+def weight(value: Any) -> int:
+    """Bytes a cached value holds: its byte strings and arrays counted exactly, the rest as overhead."""
+    if hasattr(value, "cache_weight"):
+        return value.cache_weight() + ENTRY_OVERHEAD
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value) + ENTRY_OVERHEAD
+    if isinstance(value, array):
+        return value.itemsize * len(value) + ENTRY_OVERHEAD
+    if isinstance(value, (tuple, list)):
+        return sum(weight(v) for v in value) + ENTRY_OVERHEAD
+    if isinstance(value, dict):
+        return sum(weight(k) + weight(v) for k, v in value.items()) + ENTRY_OVERHEAD
+    return ENTRY_OVERHEAD
+
+
 class LruCache:
-    def __init__(self, capacity: int) -> None:
+    """Least recently used first out, bounded by entries and by bytes (``weight``).
+    A value heavier than the whole budget is handed back but not kept."""
+
+    def __init__(self, capacity: int, max_bytes: int | None = None) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._weights: dict[Any, int] = {}
         self._lock = threading.Lock()
+
+    def _store(self, key: Any, value: Any) -> None:
+        """With the lock held."""
+        size = weight(value) if self.max_bytes is not None else 0
+        if self.max_bytes is not None and size > self.max_bytes:
+            return
+        if key in self._items:
+            self.bytes -= self._weights.pop(key, 0)
+        self._items[key] = value
+        self._items.move_to_end(key)
+        self._weights[key] = size
+        self.bytes += size
+        while len(self._items) > self.capacity or (self.max_bytes is not None and self.bytes > self.max_bytes):
+            old, _ = self._items.popitem(last=False)
+            self.bytes -= self._weights.pop(old, 0)
 
     def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
         with self._lock:
@@ -94,15 +134,14 @@ class LruCache:
                 return self._items[key]
         value = make()
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self._store(key, value)
         return value
-
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._weights.clear()
+            self.bytes = 0
 
     def get_or_defer(self, key: Any, make: Callable[[], Any]) -> Any:
         """get_or_make, except that on the event loop a miss raises NeedsThread instead of making."""
@@ -123,9 +162,7 @@ class LruCache:
 
     def put(self, key: Any, value: Any) -> None:
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self._store(key, value)
 
 
 class IndexCache:
@@ -144,10 +181,10 @@ class IndexCache:
         self._refresh_scheduled = False
         self._refresh_lock = threading.Lock()
         # Deltas and change counts between a known old version and the current one.
-        self.deltas = LruCache(4096)
+        self.deltas = LruCache(100_000, svc.settings.delta_cache_bytes)
         # Dev-token digest -> developer (or None): emptied whenever the clock moves,
         # which a token regeneration does.
-        self.tokens = LruCache(10_000)
+        self.tokens = LruCache(10_000, 16 * 1024 * 1024)
 
     @property
     def ready(self) -> bool:

@@ -1,0 +1,40 @@
+"""Caches are bounded by bytes as well as entries: no run of distinct requests
+can grow them past their budget."""
+
+from __future__ import annotations
+
+from array import array
+
+from apkdepot.api.answer import Answer
+from apkdepot.index.cache import LruCache, weight
+
+
+def test_byte_budget_evicts_least_recently_used():
+    cache = LruCache(1000, max_bytes=10_000)
+    for i in range(100):
+        cache.put(i, b"x" * 1000)
+        assert cache.bytes <= 10_000
+    assert cache.peek(99) is not None and cache.peek(0) is None
+    assert cache.bytes == sum(weight(cache.peek(k)) for k in range(100) if cache.peek(k) is not None)
+
+
+def test_a_value_larger_than_the_budget_is_served_not_kept():
+    cache = LruCache(10, max_bytes=1000)
+    assert cache.get_or_make("big", lambda: b"y" * 5000) == b"y" * 5000
+    assert cache.peek("big") is None and cache.bytes == 0
+
+
+def test_replacing_a_key_counts_it_once_and_clear_resets():
+    cache = LruCache(10, max_bytes=100_000)
+    cache.put("k", b"a" * 500)
+    cache.put("k", b"b" * 700)
+    assert cache.bytes == weight(b"b" * 700)
+    cache.clear()
+    assert cache.bytes == 0 and cache.peek("k") is None
+
+
+def test_weights_of_what_the_server_caches():
+    answer = Answer(b"z" * 4000, 200, headers={"ETag": '"abc"'})
+    assert weight(answer) > 4000
+    assert weight((b"a" * 100, b"b" * 50)) > 150
+    assert weight(array("q", range(1000))) >= 8000
