@@ -134,17 +134,15 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
     asked = (request.query_params.get("hash") or "").split(":", 1)[0].strip().lower()
     if asked and (asked == store.md5 or asked in store.md5s):
         since = store.md5s.get(asked, store.version)
-        key = ("infoxml", store.id, since, store.version)
+        key = ("infoxml", store.id, since, store.version, use_gzip)
 
-        def make() -> tuple[bytes, bytes]:
-            with svc.db.read() as conn:
-                body = versions.delta_xml(conn, svc, store.name, store.id, since, store.version, store.md5,
-                                          store.appscount)
-            return body, gzip.compress(body, 6, mtime=0)
+        def make() -> bytes:
+            return versions.delta_file(svc, store.name, store.id, since, store.version, store.md5, store.appscount,
+                                       gzipped=use_gzip)
 
-        # Served from memory when it can be; the database only on a first request.
-        cached = rt.cache.deltas.peek(key)
-        plain, packed = cached if cached is not None else await run(rt.cache.deltas.get_or_make, key, make)
+        # From memory when it can be; else the kept file; the database only the first time anywhere.
+        body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, make)
+        plain, packed = (b"", body) if use_gzip else (body, b"")
     else:
         plain = store.cached_full() or await run(store.full, svc)
         packed = (store.cached_gzip() or await run(store.gzipped, svc)) if use_gzip else b""

@@ -35,6 +35,15 @@ def _fdroid_file_kept(key: str, current_versions: dict[int, int], keep: int) -> 
     return parts[2].isdigit() and current - keep <= int(parts[2]) <= current
 
 
+def _delta_file_kept(key: str, current_versions: dict[int, int]) -> bool:
+    """deltas/<store>/<since>-<current>-<tag>.xml[.gz]: kept while <current> is the store's current version."""
+    parts = key.split("/")
+    if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) not in current_versions:
+        return False
+    fields = parts[2].split(".", 1)[0].split("-")
+    return len(fields) == 3 and fields[1] == str(current_versions[int(parts[1])])
+
+
 def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
     with svc.db.read() as conn:
         apk_hashes = set(conn.execute(sa.select(apks.c.sha256)).scalars())
@@ -55,6 +64,7 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
             or (folder == "indexes" and key not in kept_indexes)
             or (folder == "avatars" and key not in avatars)
             or (folder == "fdroid" and not _fdroid_file_kept(key, current_versions, svc.settings.index_keep_bytes))
+            or (folder == "deltas" and not _delta_file_kept(key, current_versions))
         )
         if orphan:
             svc.blobs.delete(key)

@@ -13,6 +13,8 @@ queries touch only the intervals that changed after V."""
 
 from __future__ import annotations
 
+import gzip
+
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -212,6 +214,35 @@ def delta_since(conn: sa.Connection, store_id: int, version: int) -> Delta:
         index_entries.c.to_version > version, index_entries.c.from_version <= version)).scalars())
     # An entry that left after V and came back is in both: present then and now.
     return Delta(frozenset(added - removed), frozenset(removed - added))
+
+
+def delta_key(store_id: int, since: int, current_version: int, base_url: str, gzipped: bool) -> str:
+    """Where the delta from ``since`` to ``current_version`` is kept. Its bytes depend
+    on nothing else but the links' base URL, which the name therefore carries."""
+    tag = hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:12]
+    return f"deltas/{store_id}/{since}-{current_version}-{tag}.xml" + (".gz" if gzipped else "")
+
+
+def delta_file(svc: Services, store_name: str, store_id: int, since: int, current_version: int, current_md5: str,
+               appscount: int, gzipped: bool) -> bytes:
+    """The delta's bytes, made once per (since, current) for every process and
+    host that shares the blob store, and read back like a file afterwards (its
+    <dwn> counts are those of its making, as in the full index of a version)."""
+    key = delta_key(store_id, since, current_version, svc.settings.base_url, gzipped)
+    if svc.blobs.exists(key):
+        return svc.blobs.get_bytes(key)
+    plain_key = delta_key(store_id, since, current_version, svc.settings.base_url, False)
+    if svc.blobs.exists(plain_key):
+        plain = svc.blobs.get_bytes(plain_key)
+    else:
+        with svc.db.read() as conn:
+            plain = delta_xml(conn, svc, store_name, store_id, since, current_version, current_md5, appscount)
+        svc.blobs.put_bytes(plain_key, plain)
+    if not gzipped:
+        return plain
+    packed = gzip.compress(plain, 6, mtime=0)
+    svc.blobs.put_bytes(key, packed)
+    return packed
 
 
 def delta_xml(conn: sa.Connection, svc: Services, store_name: str, store_id: int, since: int,
