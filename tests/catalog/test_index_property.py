@@ -97,9 +97,14 @@ def test_delta_from_every_served_version(client, svc, tmp_path, history):
     client.litestar.state.runtime.cache.refresh(force=True)
     now = expected()
     current_md5 = served[-1][1]
+    with svc.db.read() as conn:
+        counter = versions.change_counter(conn, store.id)
     for version, md5, then in served:
         with svc.db.read() as conn:
             delta = versions.delta_since(conn, store.id, version)
+        # The SQL-free counts listRepositoryChange answers from agree with the sets.
+        assert counter.counts(version) == (len(delta.added_apk_ids), len(delta.removed_apk_ids))
+        with svc.db.read() as conn:
             assert versions.present_apk_ids(conn, store.id, version) == versions.present_apk_ids(conn, store.id) - delta.added_apk_ids | delta.removed_apk_ids
         assert len(delta.added_apk_ids) == len(now - then)
         assert len(delta.removed_apk_ids) == len(then - now)

@@ -13,10 +13,12 @@ queries touch only the intervals that changed after V."""
 
 from __future__ import annotations
 
+import bisect
 import gzip
 
 import hashlib
 import logging
+from array import array
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Iterable
@@ -214,6 +216,49 @@ def delta_since(conn: sa.Connection, store_id: int, version: int) -> Delta:
         index_entries.c.to_version > version, index_entries.c.from_version <= version)).scalars())
     # An entry that left after V and came back is in both: present then and now.
     return Delta(frozenset(added - removed), frozenset(removed - added))
+
+
+@dataclass(frozen=True)
+class ChangeCounter:
+    """How many APKs were added and removed since any version, without SQL:
+    delta_since's counts from the store's index intervals, kept as sorted arrays
+    (O(log n) per question; 8 bytes per interval end).
+
+    added(V)   = open entries that began after V, minus those present at V too;
+    removed(V) = closed entries that held V (from <= V < to), minus those present now;
+    the APKs that left after V and came back are those closed entries whose APK
+    is open again now ("returned")."""
+
+    open_from: array
+    closed_from: array
+    closed_to: array
+    returned_from: array
+    returned_to: array
+
+    @staticmethod
+    def _after(values: array, version: int) -> int:
+        return len(values) - bisect.bisect_right(values, version)
+
+    def counts(self, since: int) -> tuple[int, int]:
+        both = self._after(self.returned_to, since) - self._after(self.returned_from, since)
+        added = self._after(self.open_from, since) - both
+        removed = self._after(self.closed_to, since) - self._after(self.closed_from, since) - both
+        return added, removed
+
+    def cache_weight(self) -> int:
+        return 8 * sum(len(a) for a in (self.open_from, self.closed_from, self.closed_to, self.returned_from,
+                                        self.returned_to))
+
+
+def change_counter(conn: sa.Connection, store_id: int) -> ChangeCounter:
+    rows = conn.execute(sa.select(index_entries.c.apk_id, index_entries.c.from_version, index_entries.c.to_version)
+                        .where(index_entries.c.store_id == store_id)).all()
+    open_since = {apk_id: start for apk_id, start, end in rows if end is None}
+    closed = [(apk_id, start, end) for apk_id, start, end in rows if end is not None]
+    returned = [(start, end) for apk_id, start, end in closed if apk_id in open_since and open_since[apk_id] >= end]
+    return ChangeCounter(array("q", sorted(open_since.values())), array("q", sorted(s for _, s, _ in closed)),
+                         array("q", sorted(e for _, _, e in closed)), array("q", sorted(s for s, _ in returned)),
+                         array("q", sorted(e for _, e in returned)))
 
 
 def delta_key(store_id: int, since: int, current_version: int, base_url: str, gzipped: bool) -> str:

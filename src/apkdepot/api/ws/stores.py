@@ -90,12 +90,13 @@ def _parse_change_request(call: WsCall) -> ChangeRequest:
 
 
 def change_counts(call: WsCall, store: CachedStore, since: int) -> tuple[int, int]:
-    def count() -> tuple[int, int]:
+    """Added and removed since a version, from the store version's ChangeCounter:
+    one load per store version and process (in a thread), then no SQL for any hash."""
+    def load() -> versions.ChangeCounter:
         with call.svc.db.read() as conn:
-            delta = versions.delta_since(conn, store.id, since)
-        return len(delta.added_apk_ids), len(delta.removed_apk_ids)
+            return versions.change_counter(conn, store.id)
 
-    return call.runtime.cache.deltas.get_or_defer(("counts", store.id, since, store.version), count)
+    return call.runtime.cache.deltas.get_or_defer(("counter", store.id, store.version), load).counts(since)
 
 
 def change_entry(call: WsCall, name: str, md5: str, store: CachedStore) -> dict[str, Any]:
