@@ -113,7 +113,25 @@ def test_demo_store_and_cli_upload_over_http(server, tmp_path):
     assert "APK-4: The APK is not signed." in result.stderr
     with httpx.Client(base_url=base) as client:
         listed = client.get("/api/stores/demo/apks", headers={"Authorization": f"Bearer {token}"}).json()["apks"]
-    assert ("org.apkdepot.gamma", 5) in {(a["package"], a["version_code"]) for a in listed}
+        assert ("org.apkdepot.gamma", 5) in {(a["package"], a["version_code"]) for a in listed}
+        # The delta from the first index is a kept file Granian sends itself (ASGI pathsend):
+        # the same bytes plain and gzipped, with its length, and a HEAD without a body.
+        old = hashlib.md5(demo.content).hexdigest()
+        assert client.delete("/api/stores/demo/apps/org.apkdepot.beta",
+                             headers={"Authorization": f"Bearer {token}"}).status_code in (200, 204)
+
+        def new_version_served() -> bool:
+            return client.get("/api/7/store/getMeta/store_name=demo").json()["data"]["hash"] != old
+
+        wait_for(new_version_served, "the new index version to be served")
+        plain = client.get(f"/repo/demo/info.xml?hash={old}", headers={"Accept-Encoding": "identity"})
+        packed = client.get(f"/repo/demo/info.xml?hash={old}", headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == packed.status_code == 200
+        assert b"<delta>" in plain.content and packed.headers["content-encoding"] == "gzip"
+        assert packed.content == plain.content and int(plain.headers["content-length"]) == len(plain.content)
+        head = client.head(f"/repo/demo/info.xml?hash={old}", headers={"Accept-Encoding": "identity"})
+        assert head.status_code == 200 and head.headers["content-length"] == plain.headers["content-length"]
+        assert head.content == b"" 
 
 
 def test_two_server_processes_agree_within_one_second(tmp_path):

@@ -86,12 +86,12 @@ class Settings:
     # more: every device they install on verifies v2, so v1-only is a downgrade.
     refuse_v1_only: bool = True
     # Publishes into one store within this window become one index version.
-    # Memory budgets of each server process's caches, in bytes (defaults: 256 MiB
-    # per worker in all, so two workers and the index snapshots fit in 1 GiB).
-    answer_cache_bytes: int = 64 * 1024 * 1024  # pre-encoded hot-path answers
-    delta_cache_bytes: int = 96 * 1024 * 1024  # info.xml deltas and change counts
-    file_cache_bytes: int = 64 * 1024 * 1024  # F-Droid index files
-    listing_cache_bytes: int = 32 * 1024 * 1024  # listing orders (8 bytes per app and sort)
+    # Memory budgets of each server process's caches, in bytes (defaults: 128 MiB
+    # per worker in all, so two workers with their index snapshots fit in 1 GiB).
+    answer_cache_bytes: int = 32 * 1024 * 1024  # pre-encoded hot-path answers
+    delta_cache_bytes: int = 48 * 1024 * 1024  # info.xml deltas (when not on local disk) and change counters
+    file_cache_bytes: int = 32 * 1024 * 1024  # F-Droid index files
+    listing_cache_bytes: int = 16 * 1024 * 1024  # listing orders (8 bytes per app and sort)
     index_coalesce_ms: int = 150
     # Old index versions whose full bytes are kept (their MD5s are kept forever).
     index_keep_bytes: int = 3

@@ -3,6 +3,7 @@ a Litestar route and by the hot path (api/hot.py) alike."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from litestar import Response
@@ -17,10 +18,22 @@ class Answer:
     # True when the answer depends only on the request and the catalog clock,
     # so the hot path may serve the same bytes again until the clock moves.
     cacheable: bool = False
+    # A file whose bytes are the body (body is then empty): the server may send it
+    # itself (ASGI "http.response.pathsend") instead of through Python.
+    file_path: str | None = None
 
     def cache_weight(self) -> int:
         """Bytes it holds in a cache (index/cache.weight)."""
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers.items()) + 100
 
     def to_response(self) -> Response:
-        return Response(self.body, status_code=self.status, media_type=self.media_type, headers=self.headers)
+        body = self.body if self.file_path is None else _read(self.file_path)
+        return Response(body, status_code=self.status, media_type=self.media_type, headers=self.headers)
+
+    def body_length(self) -> int:
+        return len(self.body) if self.file_path is None else os.path.getsize(self.file_path)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()

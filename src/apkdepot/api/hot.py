@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from apkdepot.api.answer import Answer
+from apkdepot.api.json.common import run
 from apkdepot.api.origin import BASE_URL_SCOPE_KEY, base_url_of
 from apkdepot.api.repo import info_xml_answer
 from apkdepot.api.v7 import dispatch as v7
@@ -84,6 +85,11 @@ def hot_kind(method: str, path: str) -> str | None:
     return None
 
 
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 class HotPath:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -100,7 +106,7 @@ class HotPath:
                 log.exception("hot path failed; handing over to the router")
                 answer = None
             if answer is not None:
-                await self._send(send, answer, scope["method"])
+                await self._send(send, answer, scope["method"], scope)
                 return
         await self.app(scope, receive, send)
 
@@ -123,8 +129,15 @@ class HotPath:
         return answer
 
     @staticmethod
-    async def _send(send: Any, answer: Answer, method: str) -> None:
-        headers = [(b"content-type", answer.media_type.encode()), (b"content-length", str(len(answer.body)).encode())]
+    async def _send(send: Any, answer: Answer, method: str, scope: dict[str, Any] | None = None) -> None:
+        headers = [(b"content-type", answer.media_type.encode()), (b"content-length", str(answer.body_length()).encode())]
         headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        if answer.file_path is not None and method != "HEAD":
+            if "http.response.pathsend" in ((scope or {}).get("extensions") or {}):
+                # The server (Granian) sends the file itself: no bytes through Python.
+                await send({"type": "http.response.pathsend", "path": answer.file_path})
+            else:
+                await send({"type": "http.response.body", "body": await run(_read_file, answer.file_path)})
+            return
         await send({"type": "http.response.body", "body": answer.body if method != "HEAD" else b""})

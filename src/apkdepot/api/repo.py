@@ -115,8 +115,8 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
 async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
     answer = await info_xml_answer(request, store_name)
     if request.method == "HEAD":
-        answer.headers["Content-Length"] = str(len(answer.body))
-        answer.body = b""
+        answer.headers["Content-Length"] = str(answer.body_length())
+        answer.body, answer.file_path = b"", None
     return answer.to_response()
 
 
@@ -140,7 +140,21 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
             return versions.delta_file(svc, store.name, store.id, since, store.version, store.md5, store.appscount,
                                        gzipped=use_gzip)
 
-        # From memory when it can be; else the kept file; the database only the first time anywhere.
+        local_path = getattr(svc.blobs, "local_path", None)
+        if local_path is not None:
+            # Kept on local disk: answered with the file's path, sent by the server itself.
+            def made_file() -> str:
+                make()
+                found = local_path(versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip))
+                assert found is not None
+                return str(found)
+
+            path_key = ("infoxml-file", *key[1:])
+            path = rt.cache.deltas.peek(path_key) or await run(rt.cache.deltas.get_or_make, path_key, made_file)
+            if use_gzip:
+                headers["Content-Encoding"] = "gzip"
+            return Answer(b"", 200, "application/xml", headers, file_path=path)
+        # From memory when it can be; else the kept blob; the database only the first time anywhere.
         body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, make)
         plain, packed = (b"", body) if use_gzip else (body, b"")
     else:

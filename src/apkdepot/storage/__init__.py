@@ -43,6 +43,11 @@ class LocalBlobStorage:
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
+    def local_path(self, key: str) -> Path | None:
+        """The file holding the blob, for servers that send files themselves (ASGI pathsend)."""
+        path = self._path(key)
+        return path if path.is_file() else None
+
     def _atomic_write(self, key: str, write) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
