@@ -38,3 +38,29 @@ def test_weights_of_what_the_server_caches():
     assert weight(answer) > 4000
     assert weight((b"a" * 100, b"b" * 50)) > 150
     assert weight(array("q", range(1000))) >= 8000
+
+
+def test_concurrent_misses_of_one_key_make_it_once():
+    import threading
+    import time
+
+    cache = LruCache(10, max_bytes=10_000)
+    made = []
+
+    def make():
+        made.append(1)
+        time.sleep(0.05)
+        return b"v"
+
+    threads = [threading.Thread(target=cache.get_or_make, args=("k", make)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert made == [1] and cache.peek("k") == b"v"
+
+
+def test_a_value_too_big_to_keep_is_still_made_once_per_wait():
+    cache = LruCache(10, max_bytes=10)
+    assert cache.get_or_make("k", lambda: b"x" * 100) == b"x" * 100
+    assert cache.get_or_make("k", lambda: b"y" * 100) == b"y" * 100  # not kept: made again

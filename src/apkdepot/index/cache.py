@@ -110,6 +110,7 @@ class LruCache:
         self.bytes = 0
         self._items: OrderedDict[Any, Any] = OrderedDict()
         self._weights: dict[Any, int] = {}
+        self._making: dict[Any, threading.Lock] = {}  # keys being made now
         self._lock = threading.Lock()
 
     def _store(self, key: Any, value: Any) -> None:
@@ -128,13 +129,27 @@ class LruCache:
             self.bytes -= self._weights.pop(old, 0)
 
     def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The kept value, or ``make()``'s; concurrent misses of one key make it once
+        (the others wait for it) instead of all paying for it."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = make()
-        with self._lock:
-            self._store(key, value)
+            making = self._making.get(key)
+            if making is None:
+                making = self._making[key] = threading.Lock()
+        with making:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            try:
+                value = make()
+                with self._lock:
+                    self._store(key, value)
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
         return value
 
     def clear(self) -> None:
