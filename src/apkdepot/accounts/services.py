@@ -15,6 +15,7 @@ from apkdepot.accounts import tokens
 from apkdepot.accounts.validation import Registration, check_registration, valid_email, valid_password
 from apkdepot.db.schema import account_links, developers, oauth_tokens, portal_sessions
 from apkdepot.db.time import as_utc, utcnow
+from apkdepot.index.versions import bump_accounts_clock
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
 from apkdepot.mail import compose
@@ -87,15 +88,13 @@ def developer_by_token(svc: Services, token: str) -> Developer | None:
 
 
 def regenerate_token(svc: Services, developer_id: int) -> str:
-    from apkdepot.index.versions import bump_clock
-
     nonce = tokens.new_nonce()
     token = tokens.derive_dev_token(svc.secret, developer_id, nonce)
     with svc.db.write() as conn:
         conn.execute(developers.update().where(developers.c.id == developer_id).values(
             token_nonce=nonce, token_hash=tokens.digest(token), token_created_at=utcnow()))
         # Every server process drops its remembered tokens when the clock moves.
-        bump_clock(conn)
+        bump_accounts_clock(conn)
     return token
 
 
@@ -247,6 +246,7 @@ def confirm_email(svc: Services, secret: str) -> Developer:
         link = _consume_link(conn, CONFIRM, secret)
         conn.execute(developers.update().where(developers.c.id == link.developer_id)
                      .values(email=link.email, email_confirmed_at=utcnow()))
+        bump_accounts_clock(conn)
     developer = developer_by_id(svc, link.developer_id)
     assert developer is not None
     return developer
@@ -291,6 +291,7 @@ def reset_password(svc: Services, secret: Any, password: Any) -> Developer:
         # The reset link proved the mailbox, as a confirmation link would.
         values["email_confirmed_at"] = sa.func.coalesce(developers.c.email_confirmed_at, utcnow())
         conn.execute(developers.update().where(developers.c.id == link.developer_id).values(**values))
+        bump_accounts_clock(conn)
         # A new password ends every log-in made with the old one: portal sessions and the apps' OAuth tokens.
         conn.execute(portal_sessions.delete().where(portal_sessions.c.developer_id == link.developer_id))
         conn.execute(oauth_tokens.delete().where(oauth_tokens.c.developer_id == link.developer_id))
@@ -384,6 +385,7 @@ def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, l
             if email != developer.email and _email_taken(conn, email):
                 raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
             conn.execute(developers.update().where(developers.c.id == developer_id).values(email=email))
+            bump_accounts_clock(conn)
             secret = _new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None

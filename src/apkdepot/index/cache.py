@@ -187,6 +187,7 @@ class IndexCache:
         self._by_name: dict[str, CachedStore] = {}
         self._by_id: dict[int, CachedStore] = {}
         self._clock = -1
+        self._accounts_clock = -1
         self._probed_at = 0.0
         # This process's writes, and how many of them the snapshot has seen: while
         # they differ the next read waits for a refresh (a refresh that began before
@@ -197,8 +198,8 @@ class IndexCache:
         self._refresh_lock = threading.Lock()
         # Deltas and change counts between a known old version and the current one.
         self.deltas = LruCache(100_000, svc.settings.delta_cache_bytes)
-        # Dev-token digest -> developer (or None): emptied whenever the clock moves,
-        # which a token regeneration does.
+        # Dev-token digest -> developer (or None): emptied whenever the accounts clock
+        # moves (a token regenerated, an email changed or confirmed), not on publishes.
         self.tokens = LruCache(10_000, 16 * 1024 * 1024)
 
     @property
@@ -230,10 +231,11 @@ class IndexCache:
 
         asyncio.get_running_loop().run_in_executor(None, probe)
 
-    def current_clock(self) -> int:
-        """The catalog clock as of the last probe (probing first when due)."""
+    def current_clock(self) -> tuple[int, int]:
+        """The (catalog, accounts) clocks as of the last probe (probing first when due):
+        everything a cached answer can depend on besides its request."""
         self._fresh_enough()
-        return self._clock
+        return self._clock, self._accounts_clock
 
     def invalidate(self) -> None:
         """This process changed something: the next read refreshes first."""
@@ -263,13 +265,17 @@ class IndexCache:
         try:
             writes = self._writes
             with self.svc.db.read() as conn:
-                clock = versions.read_clock(conn)
+                clock, accounts_clock = versions.read_clocks(conn)
                 if clock != self._clock or force:
                     fresh = self._load(conn)
                     self._by_id = {s.id: s for s in fresh.values()}
                     self._by_name = fresh
-                    self.tokens.clear()
                     self._clock = clock
+                if accounts_clock != self._accounts_clock:
+                    # Only account changes (a token, an email, a confirmation) forget tokens:
+                    # a publish in a store does not.
+                    self.tokens.clear()
+                    self._accounts_clock = accounts_clock
             self._probed_at = time.monotonic()
             self._writes_seen = writes
         finally:

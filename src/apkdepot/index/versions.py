@@ -39,14 +39,30 @@ def index_key(store_id: int, version: int) -> str:
     return f"indexes/{store_id}/{version}.xml"
 
 
-def bump_clock(conn: sa.Connection) -> None:
-    if conn.execute(catalog_clock.update().where(catalog_clock.c.id == 1)
+# Rows of catalog_clock: the catalog (stores and their indexes) and the accounts
+# (what a dev token resolves to). Each process's cache reloads only what moved.
+CATALOG_CLOCK, ACCOUNTS_CLOCK = 1, 2
+
+
+def bump_clock(conn: sa.Connection, clock: int = CATALOG_CLOCK) -> None:
+    if conn.execute(catalog_clock.update().where(catalog_clock.c.id == clock)
                     .values(seq=catalog_clock.c.seq + 1)).rowcount == 0:
-        conn.execute(catalog_clock.insert().values(id=1, seq=1))
+        conn.execute(catalog_clock.insert().values(id=clock, seq=1))
+
+
+def bump_accounts_clock(conn: sa.Connection) -> None:
+    """After any change to what a developer token resolves to (token, email, confirmation)."""
+    bump_clock(conn, ACCOUNTS_CLOCK)
 
 
 def read_clock(conn: sa.Connection) -> int:
-    return conn.execute(sa.select(catalog_clock.c.seq).where(catalog_clock.c.id == 1)).scalar() or 0
+    return conn.execute(sa.select(catalog_clock.c.seq).where(catalog_clock.c.id == CATALOG_CLOCK)).scalar() or 0
+
+
+def read_clocks(conn: sa.Connection) -> tuple[int, int]:
+    """(catalog, accounts), in one query."""
+    seqs = dict(conn.execute(sa.select(catalog_clock.c.id, catalog_clock.c.seq)).all())
+    return seqs.get(CATALOG_CLOCK, 0), seqs.get(ACCOUNTS_CLOCK, 0)
 
 
 def _upsert_pending(conn: sa.Connection):
