@@ -21,7 +21,6 @@ import argparse
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.update_check import NGINX_CONF, ensure_tools, free_port, wait_for, write_history  # noqa: E402
+from bench.update_check import NGINX_CONF, ensure_tools, free_port, stop_processes, wait_for, write_history  # noqa: E402
 
 WRK_POOL_SCRIPT = """
 local paths = {}
@@ -253,13 +252,7 @@ def main() -> int:
                   + (f"  ({bad} non-2xx)" if bad else ""), flush=True)
         print(f"\npeak RSS per ApkDepot process (MiB): {worker_peak_rss(server.pid)}")
     finally:
-        for process in (server, nginx):
-            if process is not None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_processes(server, nginx)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -40,6 +40,17 @@ def ensure_tools() -> None:
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
 
 
+def stop_processes(*processes: subprocess.Popen | None) -> None:
+    """SIGTERM each, then kill what has not exited within 20 s."""
+    for process in processes:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -229,13 +240,7 @@ def main() -> int:
                   f"{ours[0] / theirs[0]:>6.2f}", flush=True)
         print("\nsample answer:", static[cases[0][0]][2].decode(errors="replace"))
     finally:
-        for process in (server, nginx):
-            if process is not None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_processes(server, nginx)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

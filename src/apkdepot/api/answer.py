@@ -3,7 +3,6 @@ a Litestar route and by the hot path (api/hot.py) alike."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from litestar import Response
@@ -21,19 +20,17 @@ class Answer:
     # A file whose bytes are the body (body is then empty): the server may send it
     # itself (ASGI "http.response.pathsend") instead of through Python.
     file_path: str | None = None
+    file_size: int = 0  # the file's length, known when the path was (no stat per answer)
 
     def cache_weight(self) -> int:
         """Bytes it holds in a cache (index/cache.weight)."""
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers.items()) + 100
 
     def to_response(self) -> Response:
-        body = self.body if self.file_path is None else _read(self.file_path)
-        return Response(body, status_code=self.status, media_type=self.media_type, headers=self.headers)
+        """For answers held in memory (file answers are sent by api/hot.py or read by their route)."""
+        assert self.file_path is None
+        return Response(self.body, status_code=self.status, media_type=self.media_type, headers=self.headers)
 
     def body_length(self) -> int:
-        return len(self.body) if self.file_path is None else os.path.getsize(self.file_path)
+        return len(self.body) if self.file_path is None else self.file_size
 
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()

@@ -14,6 +14,7 @@ import email.utils
 import gzip
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from litestar.params import FromPath
@@ -117,6 +118,8 @@ async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
     if request.method == "HEAD":
         answer.headers["Content-Length"] = str(answer.body_length())
         answer.body, answer.file_path = b"", None
+    elif answer.file_path is not None:  # this route reads the file itself, off the loop
+        answer.body, answer.file_path = await run(Path(answer.file_path).read_bytes), None
     return answer.to_response()
 
 
@@ -143,17 +146,20 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
         local_path = getattr(svc.blobs, "local_path", None)
         if local_path is not None:
             # Kept on local disk: answered with the file's path, sent by the server itself.
-            def made_file() -> str:
-                make()
-                found = local_path(versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip))
+            def made_file() -> tuple[str, int]:
+                delta_key = versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip)
+                found = local_path(delta_key)
+                if found is None:
+                    make()
+                    found = local_path(delta_key)
                 assert found is not None
-                return str(found)
+                return str(found), found.stat().st_size
 
             path_key = ("infoxml-file", *key[1:])
-            path = rt.cache.deltas.peek(path_key) or await run(rt.cache.deltas.get_or_make, path_key, made_file)
+            path, size = rt.cache.deltas.peek(path_key) or await run(rt.cache.deltas.get_or_make, path_key, made_file)
             if use_gzip:
                 headers["Content-Encoding"] = "gzip"
-            return Answer(b"", 200, "application/xml", headers, file_path=path)
+            return Answer(b"", 200, "application/xml", headers, file_path=path, file_size=size)
         # From memory when it can be; else the kept blob; the database only the first time anywhere.
         body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, make)
         plain, packed = (b"", body) if use_gzip else (body, b"")
