@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 # End to end: publish, then poll as a client does (info.xml?hash=<the
                 # hash it holds>, a small delta) until the answer lists the package.
                 package = f"org.bench.{name}.live{i}"
-                held = client.get(f"/repo/{name}/info.xml", headers={"Accept-Encoding": "identity"}).headers["etag"].strip('"')
+                held = _current_etag(client, name)
                 started = time.perf_counter()
                 publishing._record(svc, store, synthetic(package, 1), {}, source)
                 while package.encode() not in client.get(f"/repo/{name}/info.xml", params={"hash": held},
@@ -105,6 +105,17 @@ def run(args: argparse.Namespace) -> int:
                   f"{statistics.median(latencies) * 1000:>19.0f}   (store filled in {fill_s:.1f} s)", flush=True)
     svc.close()
     return 0
+
+
+def _current_etag(client: TestClient, name: str) -> str:
+    """The hash a client holds: the store was made beside the server, which sees
+    it at its next catalog probe (within a fraction of a second)."""
+    for _ in range(2000):
+        answer = client.get(f"/repo/{name}/info.xml", headers={"Accept-Encoding": "identity"})
+        if answer.status_code == 200:
+            return answer.headers["etag"].strip('"')
+        time.sleep(0.01)
+    raise RuntimeError(f"store {name} never became visible")
 
 
 if __name__ == "__main__":

@@ -85,14 +85,19 @@ class Settings:
     # Refuse APKs signed with v1 (JAR) only when their minSdkVersion is 24 or
     # more: every device they install on verifies v2, so v1-only is a downgrade.
     refuse_v1_only: bool = True
-    # Publishes into one store within this window become one index version.
     # Memory budgets of each server process's caches, in bytes (defaults: 128 MiB
     # per worker in all, so two workers with their index snapshots fit in 1 GiB).
     answer_cache_bytes: int = 32 * 1024 * 1024  # pre-encoded hot-path answers
     delta_cache_bytes: int = 48 * 1024 * 1024  # info.xml deltas (when not on local disk) and change counters
     file_cache_bytes: int = 32 * 1024 * 1024  # F-Droid index files
     listing_cache_bytes: int = 16 * 1024 * 1024  # listing orders (8 bytes per app and sort)
+    # Publishes into one store within this window become one index version.
     index_coalesce_ms: int = 150
+    # A store's new info.xml is its previous one with the changed entries spliced
+    # in, once it lists this many apps; below that, and every Nth version (which
+    # brings every entry's download count up to date), it is rendered whole.
+    index_splice_min_apps: int = 1000
+    index_full_render_every: int = 100
     # Old index versions whose full bytes are kept (their MD5s are kept forever).
     index_keep_bytes: int = 3
     # F-Droid: how many earlier versions entry.json names diffs for (any

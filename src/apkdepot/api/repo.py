@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
-import gzip
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,39 +136,51 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
     asked = (request.query_params.get("hash") or "").split(":", 1)[0].strip().lower()
     if asked and (asked == store.md5 or asked in store.md5s):
         since = store.md5s.get(asked, store.version)
-        key = ("infoxml", store.id, since, store.version, use_gzip)
+        blob_key = versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip)
 
-        def make() -> bytes:
-            return versions.delta_file(svc, store.name, store.id, since, store.version, store.md5, store.appscount,
-                                       gzipped=use_gzip)
-
-        local_path = getattr(svc.blobs, "local_path", None)
-        if local_path is not None:
-            # Kept on local disk: answered with the file's path, sent by the server itself.
-            def made_file() -> tuple[str, int]:
-                delta_key = versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip)
-                found = local_path(delta_key)
-                if found is None:
-                    make()
-                    found = local_path(delta_key)
-                assert found is not None
-                return str(found), found.stat().st_size
-
-            path_key = ("infoxml-file", *key[1:])
-            path, size = rt.cache.deltas.peek(path_key) or await run(rt.cache.deltas.get_or_make, path_key, made_file)
-            if use_gzip:
-                headers["Content-Encoding"] = "gzip"
-            return Answer(b"", 200, "application/xml", headers, file_path=path, file_size=size)
-        # From memory when it can be; else the kept blob; the database only the first time anywhere.
-        body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, make)
-        plain, packed = (b"", body) if use_gzip else (body, b"")
+        def make() -> None:
+            versions.delta_file(svc, store.name, store.id, since, store.version, store.md5, store.appscount,
+                                gzipped=use_gzip)
     else:
-        plain = store.cached_full() or await run(store.full, svc)
-        packed = (store.cached_gzip() or await run(store.gzipped, svc)) if use_gzip else b""
+        blob_key = (versions.index_gzip_key if use_gzip else versions.index_key)(store.id, store.version)
+
+        def make() -> None:
+            if use_gzip:
+                versions.gzipped_index(svc, store.id, store.version)
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-    # The whole body even for HEAD: the sender leaves it out but keeps its length.
-    return Answer(packed if use_gzip else plain, 200, "application/xml", headers)
+    return await _kept_blob_answer(svc, rt, blob_key, make, headers)
+
+
+async def _kept_blob_answer(svc: Services, rt: Runtime, blob_key: str, make, headers: dict[str, str]) -> Answer:
+    """An answer whose body is an immutable blob (an index version, a delta),
+    made by ``make`` the first time anyone asks. On local disk it is answered
+    with the file's path, which the server sends itself; elsewhere its bytes
+    are kept in the byte-budgeted cache. The full body counts for HEAD too:
+    the sender leaves it out but keeps its length."""
+    local_path = getattr(svc.blobs, "local_path", None)
+    if local_path is not None:
+        def made_file() -> tuple[str, int]:
+            found = local_path(blob_key)
+            if found is None:
+                make()
+                found = local_path(blob_key)
+            if found is None:
+                raise LookupError(f"{blob_key} was not made")
+            return str(found), found.stat().st_size
+
+        path_key = ("blob-file", blob_key)
+        path, size = rt.cache.deltas.peek(path_key) or await run(rt.cache.deltas.get_or_make, path_key, made_file)
+        return Answer(b"", 200, "application/xml", headers, file_path=path, file_size=size)
+
+    def made_bytes() -> bytes:
+        if not svc.blobs.exists(blob_key):
+            make()
+        return svc.blobs.get_bytes(blob_key)
+
+    key = ("blob-bytes", blob_key)
+    body = rt.cache.deltas.peek(key) or await run(rt.cache.deltas.get_or_make, key, made_bytes)
+    return Answer(body, 200, "application/xml", headers)
 
 
 # latest.xml and top.xml: the 4.x app's "Latest" and "Top" tabs (MainService.parseLatest,

@@ -49,9 +49,10 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
         apk_hashes = set(conn.execute(sa.select(apks.c.sha256)).scalars())
         icon_hashes = set(conn.execute(sa.select(apks.c.icon_sha256).where(apks.c.icon_sha256.is_not(None))).scalars())
         current_versions = dict(conn.execute(sa.select(stores.c.id, stores.c.current_version)).all())
-        kept_indexes = {versions.index_key(store_id, version)
+        kept_indexes = {key(store_id, version)
                         for store_id, current in current_versions.items()
-                        for version in range(max(1, current - svc.settings.index_keep_bytes), current + 1)}
+                        for version in range(max(1, current - svc.settings.index_keep_bytes), current + 1)
+                        for key in (versions.index_key, versions.index_gzip_key)}
         avatars = set(conn.execute(sa.select(stores.c.avatar_key).where(stores.c.avatar_key.is_not(None))).scalars())
     removed = 0
     for key in list(svc.blobs.keys_older_than("", grace_seconds)):

@@ -1,5 +1,5 @@
-"""Per-process view of every store's current index: version, MD5, every MD5
-the store ever served, and the full bytes (plain and gzip) built once.
+"""Per-process view of every store's current index: version, MD5 and every
+MD5 the store ever served (the bytes stay in blob storage).
 
 Refreshing costs one read of the catalog clock; only when it moved are the
 store rows read again, and only new versions' MD5s are added. Readers never
@@ -8,7 +8,6 @@ wait for a refresh in progress: they see the previous, consistent snapshot."""
 from __future__ import annotations
 
 import asyncio
-import gzip
 import threading
 import time
 from array import array
@@ -43,30 +42,6 @@ class CachedStore:
     size: int
     appscount: int
     md5s: dict[str, int] = field(default_factory=dict)
-    _full: bytes | None = None
-    _gzip: bytes | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def cached_full(self) -> bytes | None:
-        return self._full
-
-    def cached_gzip(self) -> bytes | None:
-        return self._gzip
-
-    def full(self, svc: Services) -> bytes:
-        if self._full is None:
-            with self._lock:
-                if self._full is None:
-                    self._full = svc.blobs.get_bytes(versions.index_key(self.id, self.version))
-        return self._full
-
-    def gzipped(self, svc: Services) -> bytes:
-        if self._gzip is None:
-            body = self.full(svc)
-            with self._lock:
-                if self._gzip is None:
-                    self._gzip = gzip.compress(body, 6, mtime=0)
-        return self._gzip
 
 
 class NeedsThread(Exception):
@@ -291,9 +266,9 @@ class IndexCache:
         for r in rows:
             old = self._by_name.get(r.name)
             if old is not None and old.id == r.id and old.version == r.current_version:
-                md5s, full, gz = old.md5s, old._full, old._gzip
+                md5s = old.md5s
             else:
-                md5s, full, gz = dict(old.md5s) if old is not None and old.id == r.id else {}, None, None
+                md5s = dict(old.md5s) if old is not None and old.id == r.id else {}
                 known_max = max(md5s.values(), default=0)
                 for md5, version in conn.execute(sa.select(index_versions.c.md5, index_versions.c.version).where(
                         index_versions.c.store_id == r.id, index_versions.c.version > known_max)):
@@ -302,6 +277,5 @@ class IndexCache:
                 id=r.id, name=r.name, owner_id=r.owner_id, private=bool(r.private), basic_user=r.basic_user,
                 basic_pass_hash=r.basic_pass_hash, description=r.description, theme=r.theme,
                 avatar_key=r.avatar_key, created_at=as_utc(r.created_at), updated_at=as_utc(r.updated_at),
-                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s,
-                _full=full, _gzip=gz)
+                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s)
         return fresh

@@ -111,3 +111,80 @@ def document(header: Header, categories: Iterable[str], entries: Iterable[str]) 
     parts.extend(entries)
     parts.append("</apklst>")
     return "".join(parts).encode("utf-8")
+
+
+# --- a new version from the previous one's bytes ----------------------------------
+#
+# A full index is the header, the categories, then the entries in package order,
+# each one "<package>…<apkid>P</apkid>…</package>". Text inside is escaped, so the
+# tag "<package>" only ever starts an entry: the previous version's bytes can be
+# searched by package (binary search over byte offsets) and the changed entries
+# spliced in, at a cost that follows the change, not the store.
+
+_ENTRY_START = b"<package>"
+_ENTRY_END = b"</package>"
+_DOCUMENT_END = b"</apklst>"
+
+
+def entry_order(package: str) -> bytes:
+    """The order entries appear in: byte order of the package name as written,
+    the same on every database (whatever its collation)."""
+    return xml_text(package).encode("utf-8")
+
+
+def _entry_package(doc: bytes, start: int) -> bytes:
+    open_at = doc.index(b"<apkid>", start) + len(b"<apkid>")
+    return doc[open_at:doc.index(b"</apkid>", open_at)]
+
+
+def _entry_end(doc: bytes, start: int) -> int:
+    return doc.index(_ENTRY_END, start) + len(_ENTRY_END)
+
+
+def _first_at_or_after(doc: bytes, package: bytes, lo: int, hi: int) -> int:
+    """The offset of the first entry in doc[lo:hi] whose package is >= ``package``
+    (``hi`` when none is); ``lo`` must be where an entry starts (or ``hi``)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = doc.rfind(_ENTRY_START, lo, mid + 1)  # the entry holding mid; lo starts one
+        if _entry_package(doc, start) < package:
+            lo = _entry_end(doc, start)
+        else:
+            hi = start
+    return lo
+
+
+def sections(doc: bytes) -> tuple[int, int, int]:
+    """(where the categories start, where the entries start, where they end)."""
+    categories = doc.index(b"</repository>") + len(b"</repository>")
+    end = doc.rindex(_DOCUMENT_END)
+    first = doc.find(_ENTRY_START, categories, end)
+    return categories, (end if first == -1 else first), end
+
+
+def category_xml_name(name: str) -> bytes:
+    """How a category's name appears in the categories section."""
+    return f"<name>{xml_text(name)}</name>".encode("utf-8")
+
+
+def categories_of(doc: bytes) -> bytes:
+    start, entries, _ = sections(doc)
+    return doc[start:entries]
+
+
+def splice(previous: bytes, header: Header, categories: bytes, changes: Iterable[tuple[str, str | None]]) -> bytes:
+    """The full index made from the previous full index: a new header and
+    categories section, and for each (package, entry or None) the package's
+    entry replaced, added or removed. Untouched entries keep their bytes."""
+    _, cursor, end = sections(previous)
+    parts = [XML_DECLARATION.encode(), b"<apklst>", header_xml(header).encode("utf-8"), categories]
+    for package, entry in sorted(changes, key=lambda change: entry_order(change[0])):
+        name = entry_order(package)
+        at = _first_at_or_after(previous, name, cursor, end)
+        parts.append(previous[cursor:at])
+        cursor = _entry_end(previous, at) if at < end and _entry_package(previous, at) == name else at
+        if entry is not None:
+            parts.append(entry.encode("utf-8"))
+    parts.append(previous[cursor:end])
+    parts.append(_DOCUMENT_END)
+    return b"".join(parts)

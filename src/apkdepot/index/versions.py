@@ -35,10 +35,6 @@ from apkdepot.services import Services
 log = logging.getLogger("apkdepot.index")
 
 
-def index_key(store_id: int, version: int) -> str:
-    return f"indexes/{store_id}/{version}.xml"
-
-
 # Rows of catalog_clock: the catalog (stores and their indexes) and the accounts
 # (what a dev token resolves to). Each process's cache reloads only what moved.
 CATALOG_CLOCK, ACCOUNTS_CLOCK = 1, 2
@@ -122,25 +118,73 @@ class BuiltVersion:
     appscount: int
 
 
+def index_key(store_id: int, version: int) -> str:
+    return f"indexes/{store_id}/{version}.xml"
+
+
+def index_gzip_key(store_id: int, version: int) -> str:
+    """The same version gzipped: made once per version, beside it, and shared."""
+    return index_key(store_id, version) + ".gz"
+
+
 def _render_full(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> tuple[bytes, int]:
     # The database puts each entry together (fragments around the download
-    # count) in package order, categories alongside, in one pass; Python only
-    # joins the strings.
+    # count), categories alongside, in one pass; Python orders them (the same
+    # byte order on every database, which splicing relies on) and joins them.
     fragment = (apks.c.xml_head + "<dwn>" + sa.cast(apks.c.downloads, sa.String) + "</dwn>" + apks.c.xml_tail)
-    if conn.dialect.name == "postgresql":
-        # Sort a large store in memory, not in temporary files (this transaction only).
-        conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
     rows = conn.execute(
-        sa.select(fragment, apks.c.category)
+        sa.select(fragment, apks.c.category, index_entries.c.package)
         .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
-        .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
-        .order_by(index_entries.c.package)).all()
+        .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))).all()
+    rows.sort(key=lambda r: infoxml.entry_order(r[2]))
     header = infoxml.Header(store_name, svc.settings.base_url, len(rows), version)
     return infoxml.document(header, {r[1] for r in rows if r[1]}, [r[0] for r in rows]), len(rows)
 
 
-def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
-    body, appscount = _render_full(conn, svc, store_id, store_name, version)
+@dataclass(frozen=True)
+class EntryChange:
+    """One package's move in a new version: the entry it had (None: it was not
+    listed) and the one it gets (None: it leaves the index)."""
+
+    package: str
+    before_apk_id: int | None
+    after_apk_id: int | None
+
+
+def _render_spliced(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int,
+                    previous: bytes, appscount: int, changes: list[EntryChange]) -> bytes:
+    """Version V from version V-1's bytes: only the changed entries are read and
+    rendered. Unchanged entries keep the download counts written into V-1 (a
+    full render, every ``index_full_render_every`` versions, brings them up to date)."""
+    wanted = {c.after_apk_id for c in changes if c.after_apk_id is not None}
+    leaving = {c.before_apk_id for c in changes if c.before_apk_id is not None}
+    rows = {}
+    for chunk in _chunks(sorted(wanted | leaving)):
+        for r in conn.execute(sa.select(apks.c.id, apks.c.xml_head, apks.c.downloads, apks.c.xml_tail,
+                                        apks.c.category).where(apks.c.id.in_(chunk))):
+            rows[r.id] = r
+    entries = [(c.package, None if c.after_apk_id is None else
+                infoxml.entry_xml(rows[c.after_apk_id].xml_head, rows[c.after_apk_id].downloads,
+                                  rows[c.after_apk_id].xml_tail)) for c in changes]
+    categories = infoxml.categories_of(previous)
+    arriving = {rows[i].category for i in wanted if rows[i].category}
+    departing = {rows[i].category for i in leaving if rows[i].category} - arriving
+    new_here = any(infoxml.category_xml_name(name) not in categories for name in arriving)
+    if departing or new_here:
+        # The category list may lose or gain a name: ask the database for it
+        # (only then; most versions keep every category they had).
+        names = set(conn.execute(
+            sa.select(apks.c.category).distinct()
+            .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
+            .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None),
+                   apks.c.category.is_not(None))).scalars())
+        categories = infoxml.categories_xml(names).encode("utf-8")
+    header = infoxml.Header(store_name, svc.settings.base_url, appscount, version)
+    return infoxml.splice(previous, header, categories, entries)
+
+
+def _store_version(conn: sa.Connection, svc: Services, store_id: int, version: int, body: bytes,
+                   appscount: int) -> BuiltVersion:
     md5 = hashlib.md5(body).hexdigest()
     svc.blobs.put_bytes(index_key(store_id, version), body)
     conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=md5, size=len(body),
@@ -150,14 +194,26 @@ def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name
     return BuiltVersion(store_id, version, md5, len(body), appscount)
 
 
+def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
+    body, appscount = _render_full(conn, svc, store_id, store_name, version)
+    return _store_version(conn, svc, store_id, version, body, appscount)
+
+
 def create_first_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str) -> BuiltVersion:
     """A new store starts with version 1, an empty index, so clients always have a hash."""
     return _write_version(conn, svc, store_id, store_name, 1)
 
 
+def _previous_bytes(svc: Services, store_id: int, version: int) -> bytes | None:
+    key = index_key(store_id, version)
+    return svc.blobs.get_bytes(key) if svc.blobs.exists(key) else None
+
+
 def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
     """Folds every pending change of the store into one new version (or none,
-    when the changes cancelled out)."""
+    when the changes cancelled out). The new bytes are the previous version's
+    with the changed entries spliced in; every ``index_full_render_every``-th
+    version (and whenever the previous bytes are gone) is rendered whole."""
     with svc.db.write() as conn:
         store = _lock_store(conn, store_id)
         if store is None or store.dirty_since is None:
@@ -165,6 +221,7 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
         packages = conn.execute(sa.select(index_pending.c.package).where(index_pending.c.store_id == store_id)).scalars().all()
         new_version = store.current_version + 1
         changed = False
+        changes: list[EntryChange] = []
         for package in packages:
             changed |= _move_fdroid_intervals(conn, store_id, package, new_version)
             desired = _desired_entry(conn, store_id, package)
@@ -174,6 +231,7 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
             if (current.apk_id if current else None) == desired:
                 continue
             changed = True
+            changes.append(EntryChange(package, current.apk_id if current else None, desired))
             if current is not None:
                 conn.execute(index_entries.update().where(index_entries.c.id == current.id).values(to_version=new_version))
             if desired is not None:
@@ -183,16 +241,38 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
         if not changed:
             conn.execute(stores.update().where(stores.c.id == store_id).values(dirty_since=None))
             return None
-        built = _write_version(conn, svc, store_id, store.name, new_version)
+        before = conn.execute(sa.select(index_versions.c.appscount).where(
+            index_versions.c.store_id == store_id, index_versions.c.version == store.current_version)).scalar() or 0
+        every = svc.settings.index_full_render_every
+        whole = before < svc.settings.index_splice_min_apps or every <= 1 or new_version % every == 0
+        previous = None if whole else _previous_bytes(svc, store_id, store.current_version)
+        if previous is None:
+            built = _write_version(conn, svc, store_id, store.name, new_version)
+        else:
+            appscount = (before + sum(c.before_apk_id is None for c in changes)
+                         - sum(c.after_apk_id is None for c in changes))
+            body = _render_spliced(conn, svc, store_id, store.name, new_version, previous, appscount, changes)
+            built = _store_version(conn, svc, store_id, new_version, body, appscount)
     _drop_old_bytes(svc, store_id, new_version)
+    gzipped_index(svc, store_id, new_version)  # outside the write transaction, once for everyone
     log.info("index built", extra={"store_id": store_id, "version": new_version, "apps": built.appscount})
     return built
+
+
+def gzipped_index(svc: Services, store_id: int, version: int) -> str:
+    """The key of the version's gzipped bytes, made once per version for every
+    process and host sharing the blob store (identical bytes wherever made)."""
+    key = index_gzip_key(store_id, version)
+    if not svc.blobs.exists(key):
+        svc.blobs.put_bytes(key, gzip.compress(svc.blobs.get_bytes(index_key(store_id, version)), 6, mtime=0))
+    return key
 
 
 def _drop_old_bytes(svc: Services, store_id: int, current: int) -> None:
     stale = current - svc.settings.index_keep_bytes
     if stale >= 1:
         svc.blobs.delete(index_key(store_id, stale))
+        svc.blobs.delete(index_gzip_key(store_id, stale))
 
 
 def build_due(svc: Services, coalesce_ms: int | None = None) -> list[BuiltVersion]:
