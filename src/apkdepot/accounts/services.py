@@ -93,8 +93,8 @@ def regenerate_token(svc: Services, developer_id: int) -> str:
     with svc.db.write() as conn:
         conn.execute(developers.update().where(developers.c.id == developer_id).values(
             token_nonce=nonce, token_hash=tokens.digest(token), token_created_at=utcnow()))
-        # Every server process drops its remembered tokens when the clock moves.
-        bump_accounts_clock(conn)
+        # Every server process drops this developer's remembered tokens.
+        bump_accounts_clock(conn, developer_id)
     return token
 
 
@@ -246,7 +246,7 @@ def confirm_email(svc: Services, secret: str) -> Developer:
         link = _consume_link(conn, CONFIRM, secret)
         conn.execute(developers.update().where(developers.c.id == link.developer_id)
                      .values(email=link.email, email_confirmed_at=utcnow()))
-        bump_accounts_clock(conn)
+        bump_accounts_clock(conn, link.developer_id)
     developer = developer_by_id(svc, link.developer_id)
     assert developer is not None
     return developer
@@ -291,7 +291,7 @@ def reset_password(svc: Services, secret: Any, password: Any) -> Developer:
         # The reset link proved the mailbox, as a confirmation link would.
         values["email_confirmed_at"] = sa.func.coalesce(developers.c.email_confirmed_at, utcnow())
         conn.execute(developers.update().where(developers.c.id == link.developer_id).values(**values))
-        bump_accounts_clock(conn)
+        bump_accounts_clock(conn, link.developer_id)
         # A new password ends every log-in made with the old one: portal sessions and the apps' OAuth tokens.
         conn.execute(portal_sessions.delete().where(portal_sessions.c.developer_id == link.developer_id))
         conn.execute(oauth_tokens.delete().where(oauth_tokens.c.developer_id == link.developer_id))
@@ -385,7 +385,7 @@ def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, l
             if email != developer.email and _email_taken(conn, email):
                 raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
             conn.execute(developers.update().where(developers.c.id == developer_id).values(email=email))
-            bump_accounts_clock(conn)
+            bump_accounts_clock(conn, developer_id)
             secret = _new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None

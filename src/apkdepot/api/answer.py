@@ -14,8 +14,9 @@ class Answer:
     status: int = 200
     media_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    # True when the answer depends only on the request and the catalog clock,
-    # so the hot path may serve the same bytes again until the clock moves.
+    # True when the answer depends only on the request and what it looked up in
+    # the catalog snapshot (recorded by index/cache.recording_lookups), so the hot
+    # path may serve the same bytes again while those lookups find the same things.
     cacheable: bool = False
     # A file whose bytes are the body (body is then empty): the server may send it
     # itself (ASGI "http.response.pathsend") instead of through Python.

@@ -1,7 +1,10 @@
 """The update-check hot path: GET listRepositoryChange, GET info.xml and GET
 v7 store/getMeta are answered here, ahead of the framework's routing, by the
 same answer functions the routes use. Answers that depend only on the request
-and the catalog clock are kept pre-encoded until the clock moves. Anything
+and what they look up in the catalog snapshot (stores by name or id, developers
+by token) are kept pre-encoded, with those lookups: one is served again while
+every lookup would find the same thing, so a publish in one store, or one
+developer's new token, leaves every other remembered answer in place. Anything
 unexpected falls through to the framework, which answers it the normal way."""
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from apkdepot.api.origin import BASE_URL_SCOPE_KEY, base_url_of
 from apkdepot.api.repo import info_xml_answer
 from apkdepot.api.v7 import dispatch as v7
 from apkdepot.api.ws import dispatch as ws
+from apkdepot.index.cache import recording_lookups
 
 log = logging.getLogger("apkdepot.hot")
 
@@ -115,17 +119,17 @@ class HotPath:
         if kind == "info":
             return await info_xml_answer(request, INFO_XML.match(scope["path"]).group(1))
         runtime = self.state.runtime
-        key = (kind, request.inputs, runtime.cache.current_clock())
-
-        async def compute() -> Answer:
-            return await (ws.answer(request) if kind == "ws" else v7.answer(request))
-
+        runtime.cache.current_clock()  # probe the catalog when due
+        key = (kind, request.inputs)
         remembered = runtime.answers.peek(key)
         if remembered is not None:
-            return remembered
-        answer = await compute()
+            answer, lookups = remembered
+            if runtime.cache.still_current(lookups):
+                return answer
+        with recording_lookups() as lookups:
+            answer = await (ws.answer(request) if kind == "ws" else v7.answer(request))
         if answer.cacheable and answer.status == 200:
-            runtime.answers.put(key, answer)
+            runtime.answers.put(key, (answer, tuple(lookups)))
         return answer
 
     @staticmethod

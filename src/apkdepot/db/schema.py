@@ -43,6 +43,9 @@ developers = sa.Table(
     sa.Column("email_confirmed_at", UtcDateTime),
     sa.Column("lang", sa.String(8), nullable=False, server_default="en"),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # The accounts clock's value at this developer's last change to what their
+    # dev token resolves to: server processes forget only the changed ones' tokens.
+    sa.Column("accounts_seq", sa.BigInteger, nullable=False, server_default="0", index=True),
 )
 
 # Single-use links mailed to a developer: e-mail confirmation and password reset.

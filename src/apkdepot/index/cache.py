@@ -8,13 +8,16 @@ wait for a refresh in progress: they see the previous, consistent snapshot."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from array import array
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -22,6 +25,9 @@ from apkdepot.db.schema import index_versions, stores
 from apkdepot.db.time import as_utc
 from apkdepot.index import versions
 from apkdepot.services import Services
+
+
+_stamps = itertools.count(1)
 
 
 @dataclass
@@ -42,6 +48,39 @@ class CachedStore:
     size: int
     appscount: int
     md5s: dict[str, int] = field(default_factory=dict)
+    # The store row as read: a refresh that reads the same row keeps this very
+    # object, so its identity says "nothing about this store changed" (the hot
+    # path's remembered answers check exactly that).
+    row: tuple = ()
+    # Unique to this object: what a remembered answer records of the store it read.
+    stamp: int = field(default_factory=lambda: next(_stamps))
+
+
+# What an answer looked up in the catalog snapshot while it was being made:
+# (kind, key, what was found), found being a store's stamp (0: none) or a
+# developer (None: no such token). A remembered answer is good while every one
+# of these looks the same (IndexCache.still_current): a publish in one store, or
+# one developer's new token, leaves every other answer alone.
+_lookups: ContextVar[list | None] = ContextVar("apkdepot_catalog_lookups", default=None)
+MISSING = object()
+
+
+@contextmanager
+def recording_lookups() -> Iterator[list]:
+    """Records the catalog lookups made inside (worker threads included: they
+    run in a copy of this context, which shares the list)."""
+    lookups: list = []
+    reset = _lookups.set(lookups)
+    try:
+        yield lookups
+    finally:
+        _lookups.reset(reset)
+
+
+def _record(kind: str, key: Any, found: Any) -> None:
+    lookups = _lookups.get()
+    if lookups is not None:
+        lookups.append((kind, key, found))
 
 
 class NeedsThread(Exception):
@@ -143,12 +182,21 @@ class LruCache:
             raise NeedsThread(key)
         return self.get_or_make(key, make)
 
-    def peek(self, key: Any) -> Any:
+    def peek(self, key: Any, default: Any = None) -> Any:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            if key not in self._items:
+                return default
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def discard_where(self, unwanted: Callable[[Any], bool]) -> int:
+        """Drops every entry whose value is unwanted; returns how many."""
+        with self._lock:
+            gone = [key for key, value in self._items.items() if unwanted(value)]
+            for key in gone:
+                del self._items[key]
+                self.bytes -= self._weights.pop(key, 0)
+            return len(gone)
 
     def put(self, key: Any, value: Any) -> None:
         with self._lock:
@@ -173,8 +221,8 @@ class IndexCache:
         self._refresh_lock = threading.Lock()
         # Deltas and change counts between a known old version and the current one.
         self.deltas = LruCache(100_000, svc.settings.delta_cache_bytes)
-        # Dev-token digest -> developer (or None): emptied whenever the accounts clock
-        # moves (a token regenerated, an email changed or confirmed), not on publishes.
+        # Dev-token digest -> developer (or None): a developer's entries leave when
+        # their token, email or confirmation changes (the accounts clock), no others.
         self.tokens = LruCache(10_000, 16 * 1024 * 1024)
 
     @property
@@ -218,11 +266,28 @@ class IndexCache:
 
     def get(self, name: str) -> CachedStore | None:
         self._fresh_enough()
-        return self._by_name.get(name.lower())
+        key = name.lower()
+        found = self._by_name.get(key)
+        _record("name", key, found.stamp if found is not None else 0)
+        return found
 
     def by_id(self, store_id: int) -> CachedStore | None:
         self._fresh_enough()
-        return self._by_id.get(store_id)
+        found = self._by_id.get(store_id)
+        _record("id", store_id, found.stamp if found is not None else 0)
+        return found
+
+    def still_current(self, lookups: tuple) -> bool:
+        """Whether every recorded lookup would find the same thing now."""
+        for kind, key, seen in lookups:
+            if kind == "token":
+                if self.tokens.peek(key, MISSING) is not seen:
+                    return False
+                continue
+            found = (self._by_name if kind == "name" else self._by_id).get(key)
+            if (found.stamp if found is not None else 0) != seen:
+                return False
+        return True
 
     def developer_for_token(self, token: str):
         """The developer a dev token belongs to, remembered between clock moves."""
@@ -230,7 +295,10 @@ class IndexCache:
         from apkdepot.accounts.tokens import digest
 
         self._fresh_enough()
-        return self.tokens.get_or_defer(digest(token), lambda: accounts.developer_by_token(self.svc, token))
+        key = digest(token)
+        found = self.tokens.get_or_defer(key, lambda: accounts.developer_by_token(self.svc, token))
+        _record("token", key, found)
+        return found
 
     def refresh(self, force: bool = False, wait: bool = False) -> None:
         """Reloads the stores when the catalog clock moved (always with ``force``);
@@ -247,9 +315,14 @@ class IndexCache:
                     self._by_name = fresh
                     self._clock = clock
                 if accounts_clock != self._accounts_clock:
-                    # Only account changes (a token, an email, a confirmation) forget tokens:
-                    # a publish in a store does not.
-                    self.tokens.clear()
+                    # Only the changed developers' tokens are forgotten (and the tokens
+                    # that matched no one, which may match someone now); a publish in
+                    # a store forgets none.
+                    if self._accounts_clock < 0:
+                        self.tokens.clear()
+                    else:
+                        changed = versions.developers_changed_since(conn, self._accounts_clock)
+                        self.tokens.discard_where(lambda developer: developer is None or developer.id in changed)
                     self._accounts_clock = accounts_clock
             self._probed_at = time.monotonic()
             self._writes_seen = writes
@@ -265,17 +338,18 @@ class IndexCache:
         fresh: dict[str, CachedStore] = {}
         for r in rows:
             old = self._by_name.get(r.name)
-            if old is not None and old.id == r.id and old.version == r.current_version:
-                md5s = old.md5s
-            else:
-                md5s = dict(old.md5s) if old is not None and old.id == r.id else {}
-                known_max = max(md5s.values(), default=0)
-                for md5, version in conn.execute(sa.select(index_versions.c.md5, index_versions.c.version).where(
-                        index_versions.c.store_id == r.id, index_versions.c.version > known_max)):
-                    md5s[md5] = version
+            row = tuple(r)
+            if old is not None and old.row == row:
+                fresh[r.name] = old
+                continue
+            md5s = dict(old.md5s) if old is not None and old.id == r.id else {}
+            known_max = max(md5s.values(), default=0)
+            for md5, version in conn.execute(sa.select(index_versions.c.md5, index_versions.c.version).where(
+                    index_versions.c.store_id == r.id, index_versions.c.version > known_max)):
+                md5s[md5] = version
             fresh[r.name] = CachedStore(
                 id=r.id, name=r.name, owner_id=r.owner_id, private=bool(r.private), basic_user=r.basic_user,
                 basic_pass_hash=r.basic_pass_hash, description=r.description, theme=r.theme,
                 avatar_key=r.avatar_key, created_at=as_utc(r.created_at), updated_at=as_utc(r.updated_at),
-                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s)
+                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s, row=row)
         return fresh

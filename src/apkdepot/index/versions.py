@@ -26,7 +26,7 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from apkdepot.db.schema import (
-    apks, catalog_clock, fdroid_entries, index_entries, index_pending, index_versions, stores,
+    apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_versions, stores,
 )
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.index import infoxml
@@ -46,9 +46,17 @@ def bump_clock(conn: sa.Connection, clock: int = CATALOG_CLOCK) -> None:
         conn.execute(catalog_clock.insert().values(id=clock, seq=1))
 
 
-def bump_accounts_clock(conn: sa.Connection) -> None:
-    """After any change to what a developer token resolves to (token, email, confirmation)."""
+def bump_accounts_clock(conn: sa.Connection, developer_id: int) -> None:
+    """After any change to what a developer's token resolves to (token, email,
+    confirmation): the clock moves, and the developer is marked with its new
+    value, so each process forgets that developer's tokens and no others."""
     bump_clock(conn, ACCOUNTS_CLOCK)
+    seq = conn.execute(sa.select(catalog_clock.c.seq).where(catalog_clock.c.id == ACCOUNTS_CLOCK)).scalar()
+    conn.execute(developers.update().where(developers.c.id == developer_id).values(accounts_seq=seq))
+
+
+def developers_changed_since(conn: sa.Connection, seq: int) -> set[int]:
+    return set(conn.execute(sa.select(developers.c.id).where(developers.c.accounts_seq > seq)).scalars())
 
 
 def read_clock(conn: sa.Connection) -> int:
