@@ -13,7 +13,17 @@ get the same wrk threads and connections; each case runs --repeats times and
 reports min/median/max req/s and p99, the ratio of medians, and the peak RSS
 of each ApkDepot worker. --large adds a store of 100,000 apps with 10,000
 index versions to the pools. The last line repeats one fixed URL: that is a
-memo hit, labelled as such."""
+memo hit, labelled as such.
+
+Two more measurements follow. The nginx-served mode: nginx in front with
+deploy/nginx/apkdepot.conf and APKDEPOT_STATIC_MIRROR_DIR, walking the same
+info.xml delta pool (each answer was asked of ApkDepot once while the pools were
+fetched, which linked it into the mirror). Publishing under load: while wrk
+walks the listRepositoryChange pool, a publish lands in the biggest store every
+two seconds (written beside the server, built by its maintenance thread); each
+publish's time until a client holding the previous hash gets the new package in
+its info.xml delta, and update-check throughput during the publishes against
+the same run without them."""
 
 from __future__ import annotations
 
@@ -33,7 +43,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.update_check import NGINX_CONF, ensure_tools, free_port, stop_processes, wait_for, write_history  # noqa: E402
+from bench.update_check import (  # noqa: E402
+    NGINX_CONF, ensure_tools, free_port, front_config, stop_processes, wait_for, write_history,
+)
 
 WRK_POOL_SCRIPT = """
 local paths = {}
@@ -169,6 +181,67 @@ def worker_peak_rss(server_pid: int) -> list[int]:
     return sorted(peaks, reverse=True)
 
 
+def publish_under_load(base: str, data: Path, store: str, pool: Path, script: Path, args) -> None:
+    """Update-check throughput with and without a publish every two seconds into
+    ``store``, and each publish's time until its delta is served."""
+    import threading
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    from apkdepot.config import Settings
+    from apkdepot.db.schema import apks, stores
+    from apkdepot.index import versions
+    from apkdepot.services import build_services
+    from bench._synthetic import row
+
+    svc = build_services(Settings(data_dir=data, public_url="http://127.0.0.1", background=False, log_json=False,
+                                  password_memory_kib=1024))
+    with svc.db.read() as conn:
+        store_id = conn.execute(sa.select(stores.c.id).where(stores.c.name == store)).scalar_one()
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def current_hash(client: httpx.Client) -> str:
+        return client.get(f"/api/7/store/getMeta/store_name={store}").json()["data"]["hash"]
+
+    def publisher() -> None:
+        with httpx.Client(base_url=base, headers={"Accept-Encoding": "identity"}, timeout=60) as client:
+            number = 0
+            while not stop.wait(2.0):
+                number += 1
+                package = f"org.bench.{store}.published{time.time_ns()}"
+                held = current_hash(client)
+                started = time.perf_counter()
+                with svc.db.write() as conn:
+                    conn.execute(apks.insert().values(**row(store_id, package, 1, datetime.now(timezone.utc))))
+                    versions.mark_dirty(conn, store_id, [package])
+                while package.encode() not in client.get(f"/repo/{store}/info.xml?hash={held}").content:
+                    if time.perf_counter() - started > 60:
+                        raise RuntimeError(f"{package} not served after 60 s")
+                    time.sleep(0.005)
+                latencies.append(time.perf_counter() - started)
+
+    away, during = [], []
+    for _ in range(args.repeats):
+        away.append(wrk(base, pool, "/", args.connections, args.seconds, args.threads, script))
+        stop.clear()
+        thread = threading.Thread(target=publisher)
+        thread.start()
+        during.append(wrk(base, pool, "/", args.connections, args.seconds, args.threads, script))
+        stop.set()
+        thread.join()
+    svc.close()
+    ratio = statistics.median(r[0] for r in during) / statistics.median(r[0] for r in away)
+    print(f"\npublishing under load into '{store}' (a publish every 2 s during the listRepositoryChange walk):")
+    print(f"  update checks away from publishes  {spread([r[0] for r in away]):>16} req/s, "
+          f"p99 {spread([r[1] for r in away])} ms")
+    print(f"  update checks during publishes     {spread([r[0] for r in during]):>16} req/s, "
+          f"p99 {spread([r[1] for r in during])} ms   ratio {ratio:.3f}")
+    print(f"  publish -> delta served, {len(latencies)} publishes: "
+          f"{spread([x * 1000 for x in latencies])} ms (min/median/max)", flush=True)
+
+
 def spread(values: list[float]) -> str:
     return f"{min(values):.0f}/{statistics.median(values):.0f}/{max(values):.0f}"
 
@@ -196,11 +269,13 @@ def main() -> int:
           f"{', '.join(f'{k}: {len(v):,}' for k, v in pools.items())} in {time.time() - started:.0f} s", flush=True)
 
     port = free_port()
+    mirror = work / "static"
     server = subprocess.Popen([sys.executable, "-m", "apkdepot.cli", "serve", "--data", str(data), "--port", str(port),
                                "--workers", str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={"PATH": "/usr/bin:/bin", "APKDEPOT_PUBLIC_URL": "http://127.0.0.1",
-                                   "APKDEPOT_LOG_JSON": "true", "HOME": str(work)}, cwd=ROOT)
-    nginx = None
+                                   "APKDEPOT_LOG_JSON": "true", "HOME": str(work),
+                                   "APKDEPOT_STATIC_MIRROR_DIR": str(mirror)}, cwd=ROOT)
+    nginx = front = None
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz")
@@ -251,8 +326,30 @@ def main() -> int:
                   f"{spread([r[0] for r in theirs]):>18} {spread([r[1] for r in theirs]):>10} {ratio:>6.3f}"
                   + (f"  ({bad} non-2xx)" if bad else ""), flush=True)
         print(f"\npeak RSS per ApkDepot process (MiB): {worker_peak_rss(server.pid)}")
+
+        front_port = free_port()
+        (prefix / "front.conf").write_text(front_config(prefix, front_port, f"127.0.0.1:{port}", mirror,
+                                                        workers=args.workers))
+        front = subprocess.Popen(["/usr/sbin/nginx", "-c", str(prefix / "front.conf"), "-p", str(prefix)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        front_base = f"http://127.0.0.1:{front_port}"
+        wait_for(front_base + "/healthz")
+        label = "info.xml deltas"
+        served, theirs = [], []
+        for _ in range(args.repeats):
+            served.append(wrk(front_base, ours_files[label], "/", args.connections, args.seconds, args.threads, script))
+            theirs.append(wrk(f"http://127.0.0.1:{nginx_port}", nginx_files[label], "/", args.connections,
+                              args.seconds, args.threads, script))
+        ratio = statistics.median(r[0] for r in served) / statistics.median(r[0] for r in theirs)
+        print(f"\nnginx-served mode (deploy/nginx/apkdepot.conf + static mirror), same pool:")
+        print(f"{label + ', nginx-served':34} {spread([r[0] for r in served]):>16} {spread([r[1] for r in served]):>12} "
+              f"{spread([r[0] for r in theirs]):>18} {spread([r[1] for r in theirs]):>10} {ratio:>6.3f}", flush=True)
+
+        target = "large" if args.large else world["names"][0]
+        publish_under_load(base, data, target, ours_files["listRepositoryChange"], script, args)
+        print(f"\npeak RSS per ApkDepot process after everything (MiB): {worker_peak_rss(server.pid)}")
     finally:
-        stop_processes(server, nginx)
+        stop_processes(server, nginx, front)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

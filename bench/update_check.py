@@ -33,11 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def ensure_tools() -> None:
-    missing = [p for p, binary in (("nginx", "/usr/sbin/nginx"), ("wrk", "wrk")) if not shutil.which(binary)]
-    if missing:
-        print(f"installing {' '.join(missing)} from Debian", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+    """nginx and wrk, by the project's own idempotent installer."""
+    subprocess.run(["bash", str(Path(__file__).resolve().parent.parent / "scripts" / "install-system-deps")], check=True)
 
 
 def stop_processes(*processes: subprocess.Popen | None) -> None:
@@ -154,6 +151,24 @@ http {{
   }}
 }}
 """
+
+
+def front_config(prefix: Path, listen: int, upstream: str, mirror: Path, workers: int = 1,
+                 as_root: bool = False) -> str:
+    """deploy/nginx/apkdepot.conf as shipped, its marked lines filled in, inside a
+    throw-away nginx's http block (nginx in front of ApkDepot's static mirror)."""
+    site = (Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "apkdepot.conf").read_text()
+    for shipped, here in (("server 127.0.0.1:8000;", f"server {upstream};"),
+                          ("root /var/lib/apkdepot/static;", f"root {mirror};"),
+                          ("listen 80;", f"listen 127.0.0.1:{listen};")):
+        assert shipped in site, f"deploy/nginx/apkdepot.conf no longer has {shipped!r}"
+        site = site.replace(shipped, here)
+    return ((f"user root;\n" if as_root else "")
+            + f"worker_processes {workers}; daemon off; pid {prefix}/nginx.pid; error_log {prefix}/error.log warn;\n"
+            f"events {{ worker_connections 4096; }}\n"
+            f"http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {prefix}/tmp;\n"
+            f"proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp; uwsgi_temp_path {prefix}/tmp;\n"
+            f"scgi_temp_path {prefix}/tmp;\n{site}\n}}\n")
 
 
 def main() -> int:

@@ -26,16 +26,23 @@ class Maintenance:
     def run_once(self, coalesce_ms: int | None = None) -> None:
         built = versions.build_due(self.svc, coalesce_ms)
         self.downloads.flush(self.svc)
+        versions.sync_static_mirror(self.svc)
         self.cache.refresh(force=bool(built))
 
     def _loop(self) -> None:
         ticks = 0
+        try:
+            versions.sync_static_mirror(self.svc)
+        except Exception:  # noqa: BLE001 - the loop's periodic pass retries
+            log.exception("static mirror sync failed")
         while not self._stop.wait(self.interval):
             ticks += 1
             try:
                 versions.build_due(self.svc)
                 if ticks % 20 == 0:
                     self.downloads.flush(self.svc)
+                if ticks % 100 == 0:  # every few seconds: a safety net beside the moves made at each commit
+                    versions.sync_static_mirror(self.svc)
                 self.cache.refresh()
             except Exception:  # noqa: BLE001 - keep the loop alive; the next tick retries
                 log.exception("maintenance tick failed")

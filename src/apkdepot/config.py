@@ -91,6 +91,11 @@ class Settings:
     delta_cache_bytes: int = 48 * 1024 * 1024  # info.xml deltas (when not on local disk) and change counters
     file_cache_bytes: int = 32 * 1024 * 1024  # F-Droid index files
     listing_cache_bytes: int = 16 * 1024 * 1024  # listing orders (8 bytes per app and sort)
+    # A directory where every public store's info.xml answers are laid out for
+    # nginx to send itself (index/static_mirror.py, deploy/nginx/apkdepot.conf).
+    # Empty: off. Needs APKDEPOT_PUBLIC_URL (the files' links may not follow each
+    # request's address) and local blob storage (the files link to the blobs).
+    static_mirror_dir: str = ""
     # Publishes into one store within this window become one index version.
     index_coalesce_ms: int = 150
     # A store's new info.xml is its previous one with the changed entries spliced
@@ -175,6 +180,9 @@ def validate(settings: "Settings") -> None:
                                                   settings.store_domain):
         raise SettingsError(f"{ENV_PREFIX}STORE_DOMAIN={settings.store_domain!r}: expected a lower-case domain name "
                             "such as store.example.com")
+    if settings.static_mirror_dir and (not settings.public_url or settings.s3_bucket):
+        raise SettingsError(f"{ENV_PREFIX}STATIC_MIRROR_DIR needs {ENV_PREFIX}PUBLIC_URL and local blob storage "
+                            f"(no {ENV_PREFIX}S3_BUCKET)")
     try:
         from apkdepot.api.origin import trusted_proxy_networks
 

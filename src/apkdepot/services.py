@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from apkdepot.accounts.passwords import PasswordHashing
 from apkdepot.apk.inspect import ZipLimits
@@ -14,6 +15,7 @@ from apkdepot.config import Settings
 from apkdepot.db.engine import Database, make_engine
 from apkdepot.mail import Mailer, make_mailer
 from apkdepot.ratelimit import RateLimiter, make_rate_limiter
+from apkdepot.index.static_mirror import StaticMirror
 from apkdepot.storage import BlobStorage, LocalBlobStorage, S3BlobStorage
 
 
@@ -27,6 +29,7 @@ class Services:
     secret: bytes
     blobs: BlobStorage
     inspector: InspectorPool
+    static_mirror: StaticMirror | None = None
 
     def close(self) -> None:
         self.inspector.close()
@@ -83,4 +86,5 @@ def build_services(settings: Settings, mailer: Mailer | None = None) -> Services
         secret=load_or_create_secret(settings),
         blobs=make_blob_storage(settings),
         inspector=make_inspector(settings),
+        static_mirror=StaticMirror(Path(settings.static_mirror_dir)) if settings.static_mirror_dir else None,
     )

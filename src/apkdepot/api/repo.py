@@ -12,6 +12,7 @@ import base64
 import binascii
 import email.utils
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,10 +29,12 @@ from apkdepot.api.ws.render import render
 from apkdepot.catalog import publishing, queries
 from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.errors import problem
-from apkdepot.index import infoxml, versions
+from apkdepot.index import infoxml, static_mirror, versions
 from apkdepot.index.cache import CachedStore, IndexCache, LruCache, NeedsThread
 from apkdepot.numbers import parse_whole
 from apkdepot.services import Services
+
+log = logging.getLogger("apkdepot.repo")
 
 APK_MEDIA_TYPE = "application/vnd.android.package-archive"
 
@@ -136,23 +139,53 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
     asked = (request.query_params.get("hash") or "").split(":", 1)[0].strip().lower()
     if asked and (asked == store.md5 or asked in store.md5s):
         since = store.md5s.get(asked, store.version)
-        blob_key = versions.delta_key(store.id, since, store.version, svc.settings.base_url, use_gzip)
 
-        def make() -> None:
+        def blob_key(gzipped: bool) -> str:
+            return versions.delta_key(store.id, since, store.version, svc.settings.base_url, gzipped)
+
+        def make(gzipped: bool) -> None:
             versions.delta_file(svc, store.name, store.id, since, store.version, store.md5, store.appscount,
-                                gzipped=use_gzip)
-    else:
-        blob_key = (versions.index_gzip_key if use_gzip else versions.index_key)(store.id, store.version)
+                                gzipped=gzipped)
 
-        def make() -> None:
-            if use_gzip:
+        def mirror_name(gzipped: bool) -> str:
+            return static_mirror.delta_name(asked, gzipped)
+    else:
+        def blob_key(gzipped: bool) -> str:
+            return (versions.index_gzip_key if gzipped else versions.index_key)(store.id, store.version)
+
+        def make(gzipped: bool) -> None:
+            if gzipped:
                 versions.gzipped_index(svc, store.id, store.version)
+
+        # Only the no-hash request is mirrored as index.xml: unknown hashes are
+        # unbounded in number and stay with ApkDepot.
+        mirror_name = static_mirror.full_index_name if not asked else None
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-    return await _kept_blob_answer(svc, rt, blob_key, make, headers)
+    offer = None
+    if svc.static_mirror is not None and not store.private and mirror_name is not None:
+        def offer() -> None:
+            _offer_to_mirror(svc, store, blob_key, make, mirror_name)
+    return await _kept_blob_answer(svc, rt, blob_key(use_gzip), lambda: make(use_gzip), headers, offer)
 
 
-async def _kept_blob_answer(svc: Services, rt: Runtime, blob_key: str, make, headers: dict[str, str]) -> Answer:
+def _offer_to_mirror(svc: Services, store: CachedStore, blob_key, make, mirror_name) -> None:
+    """Both encodings of an answer into the static mirror, so the front server can
+    send the next one itself (nginx's gzip_static picks the .gz when asked)."""
+    try:
+        for gzipped in (False, True):
+            path = svc.blobs.local_path(blob_key(gzipped))
+            if path is None:
+                make(gzipped)
+                path = svc.blobs.local_path(blob_key(gzipped))
+            if path is None or not svc.static_mirror.offer(store.name, store.version, mirror_name(gzipped), path):
+                return
+    except OSError:
+        log.exception("could not link an answer into the static mirror")
+
+
+async def _kept_blob_answer(svc: Services, rt: Runtime, blob_key: str, make, headers: dict[str, str],
+                            offer=None) -> Answer:
     """An answer whose body is an immutable blob (an index version, a delta),
     made by ``make`` the first time anyone asks. On local disk it is answered
     with the file's path, which the server sends itself; elsewhere its bytes
@@ -167,6 +200,8 @@ async def _kept_blob_answer(svc: Services, rt: Runtime, blob_key: str, make, hea
                 found = local_path(blob_key)
             if found is None:
                 raise LookupError(f"{blob_key} was not made")
+            if offer is not None:
+                offer()
             return str(found), found.stat().st_size
 
         path_key = ("blob-file", blob_key)

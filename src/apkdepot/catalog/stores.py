@@ -152,6 +152,7 @@ def create_store(svc: Services, owner_id: int, form: Mapping[str, Any]) -> Store
         raise Failure(problem(errors.STORE_NAME_TAKEN, "name")) from None
     store = get_store(svc, name)
     assert store is not None
+    versions.mirror_version(svc, store.name, store.private, store.current_version)
     return store
 
 
@@ -203,6 +204,8 @@ def update_store(svc: Services, store: Store, form: Mapping[str, Any]) -> Store:
         versions.bump_clock(conn)
     updated = get_store(svc, store.name)
     assert updated is not None
+    # A store made private leaves the static mirror before this returns.
+    versions.mirror_version(svc, updated.name, updated.private, updated.current_version)
     return updated
 
 

@@ -87,7 +87,7 @@ def mark_dirty(conn: sa.Connection, store_id: int, packages: Iterable[str]) -> N
 
 
 def _lock_store(conn: sa.Connection, store_id: int):
-    query = sa.select(stores.c.id, stores.c.name, stores.c.current_version, stores.c.dirty_since).where(stores.c.id == store_id)
+    query = sa.select(stores.c.id, stores.c.name, stores.c.private, stores.c.current_version, stores.c.dirty_since).where(stores.c.id == store_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return conn.execute(query).first()
@@ -261,10 +261,30 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
                          - sum(c.after_apk_id is None for c in changes))
             body = _render_spliced(conn, svc, store_id, store.name, new_version, previous, appscount, changes)
             built = _store_version(conn, svc, store_id, new_version, body, appscount)
+    mirror_version(svc, store.name, bool(store.private), new_version)
     _drop_old_bytes(svc, store_id, new_version)
     gzipped_index(svc, store_id, new_version)  # outside the write transaction, once for everyone
     log.info("index built", extra={"store_id": store_id, "version": new_version, "apps": built.appscount})
     return built
+
+
+def mirror_version(svc: Services, store_name: str, private: bool, version: int) -> None:
+    """After a commit that changed a store's version or privacy: the static mirror
+    (when configured) follows at once."""
+    if svc.static_mirror is None:
+        return
+    if private:
+        svc.static_mirror.retire(store_name)
+    else:
+        svc.static_mirror.advance(store_name, version)
+
+
+def sync_static_mirror(svc: Services) -> None:
+    if svc.static_mirror is None:
+        return
+    with svc.db.read() as conn:
+        rows = conn.execute(sa.select(stores.c.name, stores.c.private, stores.c.current_version)).all()
+    svc.static_mirror.sync([(r.name, bool(r.private), r.current_version) for r in rows])
 
 
 def gzipped_index(svc: Services, store_id: int, version: int) -> str:
