@@ -341,7 +341,7 @@ def main() -> int:
             theirs.append(wrk(f"http://127.0.0.1:{nginx_port}", nginx_files[label], "/", args.connections,
                               args.seconds, args.threads, script))
         ratio = statistics.median(r[0] for r in served) / statistics.median(r[0] for r in theirs)
-        print(f"\nnginx-served mode (deploy/nginx/apkdepot.conf + static mirror), same pool:")
+        print("\nnginx-served mode (deploy/nginx/apkdepot.conf + static mirror), same pool:")
         print(f"{label + ', nginx-served':34} {spread([r[0] for r in served]):>16} {spread([r[1] for r in served]):>12} "
               f"{spread([r[0] for r in theirs]):>18} {spread([r[1] for r in theirs]):>10} {ratio:>6.3f}", flush=True)
 

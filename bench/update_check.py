@@ -163,7 +163,7 @@ def front_config(prefix: Path, listen: int, upstream: str, mirror: Path, workers
                           ("listen 80;", f"listen 127.0.0.1:{listen};")):
         assert shipped in site, f"deploy/nginx/apkdepot.conf no longer has {shipped!r}"
         site = site.replace(shipped, here)
-    return ((f"user root;\n" if as_root else "")
+    return (("user root;\n" if as_root else "")
             + f"worker_processes {workers}; daemon off; pid {prefix}/nginx.pid; error_log {prefix}/error.log warn;\n"
             f"events {{ worker_connections 4096; }}\n"
             f"http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {prefix}/tmp;\n"

@@ -37,7 +37,8 @@ def unavailable(what: str, why: str) -> None:
 
 # System tools some tests need (installed by scripts/install-system-deps): a
 # name on PATH, or an absolute path. Missing ones skip locally and fail in CI.
-TOOL_PATHS = {"framework-res": "/usr/share/android-framework-res/framework-res.apk", "chromium": "/usr/bin/chromium"}
+TOOL_PATHS = {"framework-res": "/usr/share/android-framework-res/framework-res.apk", "chromium": "/usr/bin/chromium",
+              "nginx": "/usr/sbin/nginx"}
 
 
 def tool_missing(name: str) -> bool:

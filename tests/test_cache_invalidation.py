@@ -77,9 +77,8 @@ def test_a_publish_forgets_only_the_answers_that_read_its_store(client, svc, mon
     assert len(made) == 1  # store two's was made again, with the new version
 
 
-def test_an_answer_naming_an_unknown_store_is_made_again_once_the_store_exists(client, svc, monkeypatch):
+def test_an_answer_naming_an_unknown_store_is_made_again_once_the_store_exists(client, svc):
     _, token = make_developer(svc)
-    made = _counting_answers(monkeypatch)
     path = f"/webservices/listRepositoryChange/later/{'0' * 32}/json"
     first = client.get(path, params={"token": token}).json()
     client.get(path, params={"token": token})

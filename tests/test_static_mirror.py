@@ -8,16 +8,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
 
 from apkdepot.config import SettingsError, load_settings
 from bench.update_check import front_config
-from apkdepot.index import versions
+from tests.conftest import TOOL_PATHS, needs_tool
 from tests.helpers import WAIT_CAP_SECONDS, auth, client_with, create_store, flush, make_developer, upload, wait_for
 
 def _etag(client, store: str) -> str:
@@ -94,11 +92,11 @@ def test_the_mirror_needs_a_public_url_and_local_blobs(tmp_path):
                           "APKDEPOT_PUBLIC_URL": "http://x.test"}).static_mirror_dir == str(tmp_path)
 
 
+@needs_tool("nginx")
 def test_nginx_sends_what_apkdepot_would_and_follows_each_publish(tmp_path):
     from tests.test_server import free_port, start_server, stop
 
-    nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert os.path.exists(nginx_binary), "nginx is required (scripts/install-system-deps installs it)"
+    nginx_binary = TOOL_PATHS["nginx"]
     mirror = tmp_path / "static"
     port = free_port()
     front = f"http://127.0.0.1:{port}"

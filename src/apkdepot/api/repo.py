@@ -162,11 +162,12 @@ async def info_xml_answer(request: Request, store_name: str) -> Answer:
         mirror_name = static_mirror.full_index_name if not asked else None
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-    offer = None
-    if svc.static_mirror is not None and not store.private and mirror_name is not None:
-        def offer() -> None:
-            _offer_to_mirror(svc, store, blob_key, make, mirror_name)
-    return await _kept_blob_answer(svc, rt, blob_key(use_gzip), lambda: make(use_gzip), headers, offer)
+    def offer_to_mirror() -> None:
+        _offer_to_mirror(svc, store, blob_key, make, mirror_name)
+
+    mirrored = svc.static_mirror is not None and not store.private and mirror_name is not None
+    return await _kept_blob_answer(svc, rt, blob_key(use_gzip), lambda: make(use_gzip), headers,
+                                   offer_to_mirror if mirrored else None)
 
 
 def _offer_to_mirror(svc: Services, store: CachedStore, blob_key, make, mirror_name) -> None:
