@@ -5,8 +5,10 @@ sha256 and size match the bytes served."""
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
+import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from apkdepot.catalog import publishing, stores
 from apkdepot.errors import Failure
-from apkdepot.index import fdroid, versions
+from apkdepot.index import fdroid, fdroid_repo, versions
 from tests.catalog.test_index_property import operation, synthetic
 from tests.conftest import BACKENDS
 from tests.helpers import make_developer
@@ -44,13 +46,26 @@ def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, descri
     def snapshot() -> None:
         cache.refresh(force=True)
         entry = json.loads(fetch(client, store.name, "entry.json"))
-        served[entry["timestamp"]] = json.loads(fetch(client, store.name, "index-v2.json"))
+        index_bytes = fetch(client, store.name, "index-v2.json")
+        served[entry["timestamp"]] = json.loads(index_bytes)
+        # Spliced from the previous version's files or rendered whole, the bytes are the same.
+        kept = cache.get(store.name)
+        view = fdroid_repo.StoreView(kept.id, kept.name, kept.description, kept.avatar_key)
+        with svc.db.read() as conn:
+            times = fdroid_repo.version_times(conn, store.id)
+            listed = fdroid_repo.versions_at(conn, store.id, kept.version)
+        repo = fdroid_repo.repo_for(view, svc.settings.base_url, times[kept.version])
+        assert index_bytes == fdroid.to_bytes(fdroid.index_v2(repo, listed))
+        with zipfile.ZipFile(io.BytesIO(fetch(client, store.name, "index-v1.jar"))) as jar:
+            assert jar.read("index-v1.json") == fdroid.to_bytes(fdroid.index_v1(repo, listed))
 
     snapshot()
     for step, (action, package, version_code) in enumerate(history):
         try:
             if action == "publish":
-                publishing._record(svc, store, synthetic(package, version_code), {}, source)
+                category = ("Tools", "Games & <Fun>", None, "Tools")[version_code - 1]  # so categories come and go
+                publishing._record(svc, store, synthetic(package, version_code),
+                                   {"category": category} if category else {}, source)
             elif action == "remove_version":
                 publishing.remove_version(svc, store, package, version_code)
             elif action == "remove_app":

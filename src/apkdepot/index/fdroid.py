@@ -124,19 +124,24 @@ def categories_of(packages: dict[str, list[Version]]) -> list[str]:
     return sorted({listed[0].category for listed in packages.values() if listed[0].category})
 
 
-def index_v2(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
-    packages = group(versions)
+def package_v2(listed: list[Version]) -> dict[str, Any]:
+    """One package's value in index-v2's "packages" (its versions, newest first)."""
+    return {"metadata": _metadata(listed), "versions": {v.sha256: _version_entry(v) for v in listed}}
+
+
+def repo_block_v2(repo: Repo, categories: Iterable[str]) -> dict[str, Any]:
     block = repo_block(repo)
     # F-Droid clients show only the categories the repo block defines.
-    categories = categories_of(packages)
-    if categories:
-        block["categories"] = {name: {"name": _localized(name)} for name in categories}
-    return {
-        "repo": block,
-        "packages": {package: {"metadata": _metadata(listed),
-                               "versions": {v.sha256: _version_entry(v) for v in listed}}
-                     for package, listed in packages.items()},
-    }
+    names = sorted(set(categories))
+    if names:
+        block["categories"] = {name: {"name": _localized(name)} for name in names}
+    return block
+
+
+def index_v2(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+    packages = group(versions)
+    return {"repo": repo_block_v2(repo, categories_of(packages)),
+            "packages": {package: package_v2(listed) for package, listed in packages.items()}}
 
 
 def merge_patch(old: Any, new: Any) -> Any:
@@ -170,8 +175,15 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
 
 def diff(old_index: dict[str, Any], new_index: dict[str, Any]) -> dict[str, Any]:
     patch = merge_patch(old_index, new_index)
-    # The repo block always travels whole: it carries the new timestamp.
-    patch["repo"] = new_index["repo"]
+    # The repo block always travels whole (it carries the new timestamp), with the
+    # nulls that delete what it no longer has (a merge patch keeps the rest).
+    repo = dict(new_index["repo"])
+    for key, change in merge_patch(old_index.get("repo", {}), new_index["repo"]).items():
+        if change is None:
+            repo[key] = None
+        elif isinstance(change, dict) and isinstance(repo.get(key), dict):
+            repo[key] = {**repo[key], **{name: None for name, value in change.items() if value is None}}
+    patch["repo"] = repo
     return patch
 
 
@@ -186,34 +198,48 @@ def entry(timestamp: int, index: dict[str, Any], diffs: dict[int, dict[str, Any]
             "diffs": {str(ts): d for ts, d in sorted(diffs.items())}}
 
 
+def app_v1(package: str, listed: list[Version]) -> dict[str, Any]:
+    """One package's object in index-v1's "apps"."""
+    newest = listed[0]
+    app: dict[str, Any] = {"packageName": package, "suggestedVersionCode": str(newest.version_code),
+                           "name": newest.label, "summary": newest.label, "license": "Unknown",
+                           "added": min(v.added_ms for v in listed), "lastUpdated": max(v.added_ms for v in listed),
+                           "categories": [newest.category] if newest.category else []}
+    if newest.description:
+        app["description"] = newest.description
+    if newest.icon_name:
+        app["icon"] = newest.icon_name
+    return app
+
+
+def package_v1(listed: list[Version]) -> list[dict[str, Any]]:
+    """One package's versions in index-v1's "packages"."""
+    return [{
+        "added": v.added_ms, "apkName": v.file_name, "hash": v.sha256, "hashType": "sha256",
+        "packageName": v.package, "size": v.size, "versionCode": v.version_code, "versionName": v.version_name,
+        "minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk, "signer": v.signer_sha256,
+        "uses-permission": v.uses_permission(),
+        **({"uses-permission-sdk-23": v.uses_permission_sdk23()} if v.uses_permission_sdk23() else {}),
+        **({"features": v.features()} if v.features() else {}),
+        **({"nativecode": list(v.abis)} if v.abis else {}),
+    } for v in listed]
+
+
+def repo_block_v1(repo: Repo) -> dict[str, Any]:
+    return {"timestamp": repo.timestamp, "version": INDEX_V1_VERSION, "name": repo.name,
+            "icon": "icon.png", "address": repo.address, "description": repo.description or repo.name}
+
+
+V1_REQUESTS = {"install": [], "uninstall": []}
+
+
 def index_v1(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
     packages = group(versions)
-    apps = []
-    for package, listed in sorted(packages.items()):
-        newest = listed[0]
-        app: dict[str, Any] = {"packageName": package, "suggestedVersionCode": str(newest.version_code),
-                               "name": newest.label, "summary": newest.label, "license": "Unknown",
-                               "added": min(v.added_ms for v in listed), "lastUpdated": max(v.added_ms for v in listed),
-                               "categories": [newest.category] if newest.category else []}
-        if newest.description:
-            app["description"] = newest.description
-        if newest.icon_name:
-            app["icon"] = newest.icon_name
-        apps.append(app)
     return {
-        "repo": {"timestamp": repo.timestamp, "version": INDEX_V1_VERSION, "name": repo.name,
-                 "icon": "icon.png", "address": repo.address, "description": repo.description or repo.name},
-        "requests": {"install": [], "uninstall": []},
-        "apps": apps,
-        "packages": {package: [{
-            "added": v.added_ms, "apkName": v.file_name, "hash": v.sha256, "hashType": "sha256",
-            "packageName": v.package, "size": v.size, "versionCode": v.version_code, "versionName": v.version_name,
-            "minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk, "signer": v.signer_sha256,
-            "uses-permission": v.uses_permission(),
-            **({"uses-permission-sdk-23": v.uses_permission_sdk23()} if v.uses_permission_sdk23() else {}),
-            **({"features": v.features()} if v.features() else {}),
-            **({"nativecode": list(v.abis)} if v.abis else {}),
-        } for v in listed] for package, listed in sorted(packages.items())},
+        "repo": repo_block_v1(repo),
+        "requests": V1_REQUESTS,
+        "apps": [app_v1(package, listed) for package, listed in sorted(packages.items())],
+        "packages": {package: package_v1(listed) for package, listed in sorted(packages.items())},
     }
 
 

@@ -6,8 +6,10 @@ from the F-Droid membership intervals."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from apkdepot.catalog import stores as store_service
 from apkdepot.db.schema import apks, fdroid_entries, index_versions
 from apkdepot.db.time import as_utc
-from apkdepot.index import fdroid
+from apkdepot.index import fdroid, fdroid_splice
 from apkdepot.index.jar import signed_jar
 from apkdepot.services import Services
 
@@ -94,6 +96,38 @@ def _num_packages(document: dict[str, Any]) -> int:
     return len(document.get("packages") or {})
 
 
+def _earlier_files(svc: Services, store: StoreView, version: int) -> tuple[int, bytes, bytes] | None:
+    """The newest earlier version whose files are still kept: (version, index-v2
+    bytes, index-v1 JSON bytes), to splice the new version's files from."""
+    for earlier in range(version - 1, max(0, version - 1 - svc.settings.index_keep_bytes), -1):
+        if svc.blobs.exists(file_key(store.id, earlier, "entry.jar")):
+            with zipfile.ZipFile(io.BytesIO(svc.blobs.get_bytes(file_key(store.id, earlier, "index-v1.jar")))) as jar:
+                v1 = jar.read("index-v1.json")
+            return earlier, svc.blobs.get_bytes(file_key(store.id, earlier, "index-v2.json")), v1
+    return None
+
+
+def _indexes(conn: sa.Connection, svc: Services, store: StoreView, version: int,
+             times: dict[int, int]) -> tuple[bytes, bytes]:
+    """Version V's index-v2 and index-v1 bytes: spliced from the newest kept
+    earlier version (only the packages changed since are read and rendered), or
+    rendered whole when there is none."""
+    earlier = _earlier_files(svc, store, version)
+    repo = repo_for(store, svc.settings.base_url, times[version])
+    if earlier is None:
+        listed = versions_at(conn, store.id, version)
+        return fdroid.to_bytes(fdroid.index_v2(repo, listed)), fdroid.to_bytes(fdroid.index_v1(repo, listed))
+    old, v2_before, v1_before = earlier
+    changed = changed_packages(conn, store.id, old, version)
+    now = fdroid.group(versions_at(conn, store.id, version, changed))
+    v2 = fdroid_splice.splice_v2(v2_before, lambda names: fdroid.repo_block_v2(repo, names),
+                                 {p: fdroid.package_v2(now[p]) if p in now else None for p in changed})
+    v1 = fdroid_splice.splice_v1(v1_before, fdroid.repo_block_v1(repo),
+                                 {p: (fdroid.app_v1(p, now[p]), fdroid.package_v1(now[p])) if p in now else None
+                                  for p in changed})
+    return v2, v1
+
+
 def ensure_version_files(svc: Services, store: StoreView, version: int) -> None:
     """Writes version V's files once; every process makes the same bytes."""
     if svc.blobs.exists(file_key(store.id, version, "entry.jar")):
@@ -103,23 +137,20 @@ def ensure_version_files(svc: Services, store: StoreView, version: int) -> None:
             return
         with svc.db.read() as conn:
             times = version_times(conn, store.id)
-            current = index_at(conn, svc, store, version, times[version])
-            index_bytes = fdroid.to_bytes(current)
+            index_bytes, v1_bytes = _indexes(conn, svc, store, version, times)
+            current = ServedIndex(index_bytes)
             diffs = {}
             earlier = [v for v in sorted(times) if v < version][-svc.settings.fdroid_diffs:]
             for old in earlier:
-                patch_bytes = _diff_bytes(conn, svc, store, old, version, times, current)
-                diffs[times[old]] = fdroid.file_entry(f"/diff/{times[old]}.json", patch_bytes,
-                                                      _num_packages(json.loads(patch_bytes)))
-            v1 = fdroid.index_v1(repo_for(store, svc.settings.base_url, times[version]),
-                                 versions_at(conn, store.id, version))
+                patch_bytes, listed = _diff(conn, svc, store, old, version, times, current)
+                diffs[times[old]] = fdroid.file_entry(f"/diff/{times[old]}.json", patch_bytes, listed)
         key, cert = store_service.signing_key(svc, store.id, store.name)
-        entry = fdroid.entry(times[version], fdroid.file_entry("/index-v2.json", index_bytes, _num_packages(current)), diffs)
+        entry = fdroid.entry(times[version], fdroid.file_entry("/index-v2.json", index_bytes, current.package_count()),
+                             diffs)
         entry_bytes = fdroid.to_bytes(entry)
         svc.blobs.put_bytes(file_key(store.id, version, "index-v2.json"), index_bytes)
         svc.blobs.put_bytes(file_key(store.id, version, "entry.json"), entry_bytes)
-        svc.blobs.put_bytes(file_key(store.id, version, "index-v1.jar"),
-                            signed_jar({"index-v1.json": fdroid.to_bytes(v1)}, key, cert))
+        svc.blobs.put_bytes(file_key(store.id, version, "index-v1.jar"), signed_jar({"index-v1.json": v1_bytes}, key, cert))
         # Last: its presence says the version's files are complete.
         svc.blobs.put_bytes(file_key(store.id, version, "entry.jar"), signed_jar({"entry.json": entry_bytes}, key, cert))
 
@@ -132,27 +163,59 @@ def index_xml(svc: Services, store: StoreView, version: int) -> bytes:
                                    versions_at(conn, store.id, version))
 
 
-def served_index(conn: sa.Connection, svc: Services, store: StoreView, version: int, times: dict[int, int]) -> dict[str, Any]:
+class ServedIndex:
+    """A version's index-v2 as served, read by package without parsing the whole
+    (a diff that touches a large share of the packages parses it once instead)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._parsed: dict[str, Any] | None = None
+
+    def repo(self) -> dict[str, Any]:
+        return fdroid_splice.v2_repo(self.data)
+
+    def packages(self, names: list[str]) -> dict[str, dict[str, Any] | None]:
+        if self._parsed is None and len(names) * 8 > self.package_count():
+            self._parsed = json.loads(self.data)["packages"]
+        if self._parsed is not None:
+            return {name: self._parsed.get(name) for name in names}
+        return {name: fdroid_splice.v2_package(self.data, name) for name in names}
+
+    def package_count(self) -> int:
+        return fdroid_splice.v2_package_count(self.data)
+
+
+def served_index(conn: sa.Connection, svc: Services, store: StoreView, version: int, times: dict[int, int]) -> ServedIndex:
     """The index-v2 document exactly as served for a version when its file is
     kept; rebuilt from the membership intervals when it never was written or
     has been collected."""
     key = file_key(store.id, version, "index-v2.json")
     if svc.blobs.exists(key):
-        return json.loads(svc.blobs.get_bytes(key))
-    return index_at(conn, svc, store, version, times[version])
+        return ServedIndex(svc.blobs.get_bytes(key))
+    return ServedIndex(fdroid.to_bytes(index_at(conn, svc, store, version, times[version])))
 
 
-def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, new: int, times: dict[int, int],
-                current: dict[str, Any] | None = None) -> bytes:
+def _diff(conn: sa.Connection, svc: Services, store: StoreView, old: int, new: int, times: dict[int, int],
+          current: ServedIndex | None = None) -> tuple[bytes, int]:
+    """The diff's bytes and how many packages it names (made once, then kept)."""
     key = diff_key(store.id, old, new)
     if svc.blobs.exists(key):
-        return svc.blobs.get_bytes(key)
+        data = svc.blobs.get_bytes(key)
+        return data, _num_packages(json.loads(data))
     if current is None:
         current = served_index(conn, svc, store, new, times)
     patch = diff_document(conn, store, old, new, current)
     data = fdroid.to_bytes(patch)
     svc.blobs.put_bytes(key, data)
-    return data
+    return data, _num_packages(patch)
+
+
+def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, new: int,
+                times: dict[int, int]) -> bytes:
+    key = diff_key(store.id, old, new)
+    if svc.blobs.exists(key):
+        return svc.blobs.get_bytes(key)
+    return _diff(conn, svc, store, old, new, times)[0]
 
 
 def changed_packages(conn: sa.Connection, store_id: int, old: int, new: int) -> list[str]:
@@ -164,17 +227,25 @@ def changed_packages(conn: sa.Connection, store_id: int, old: int, new: int) -> 
         fdroid_entries.c.store_id == store_id, sa.or_(opened, closed)).distinct()).scalars())
 
 
-def diff_document(conn: sa.Connection, store: StoreView, old: int, new: int, current: dict[str, Any]) -> dict[str, Any]:
+def diff_document(conn: sa.Connection, store: StoreView, old: int, new: int, current: ServedIndex) -> dict[str, Any]:
     """The RFC 7396 patch from version ``old`` to the served ``current`` document.
     Package entries are pure functions of immutable APK rows, so only the
     packages that changed in between need looking at: the cost follows the
-    change, not the store. The repo block travels whole (it has the new timestamp)."""
+    change, not the store. The repo block travels whole (it has the new timestamp),
+    with a null for each category no longer listed: a merge patch keeps what it
+    does not delete. Only a changed package can take a category away with it."""
     changed = changed_packages(conn, store.id, old, new)
     before = fdroid.index_v2(fdroid.Repo("", "", "", 0), versions_at(conn, store.id, old, changed))["packages"]
-    patch: dict[str, Any] = {"repo": current["repo"]}
+    repo = current.repo()
+    listed_now = repo.get("categories") or {}
+    gone = {name for value in before.values() for name in value["metadata"].get("categories", ())} - listed_now.keys()
+    if gone:
+        repo["categories"] = {**listed_now, **dict.fromkeys(gone)} if listed_now else None
+    patch: dict[str, Any] = {"repo": repo}
     packages: dict[str, Any] = {}
+    current_values = current.packages(changed)
     for package in changed:
-        was, now = before.get(package), current["packages"].get(package)
+        was, now = before.get(package), current_values[package]
         if was == now:
             continue
         packages[package] = None if now is None else (now if was is None else fdroid.merge_patch(was, now))
