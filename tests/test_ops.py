@@ -2,6 +2,8 @@ import logging
 
 import pytest
 
+from apkdepot.observability.middleware import flush_access_log
+
 from tests.helpers import make_developer
 
 
@@ -66,6 +68,7 @@ def test_request_logs_are_structured_and_carry_no_secrets(client, svc, capfd, ca
         client.get(f"/webservices/2/regenerateToken/json?token={token}")
         client.get(f"/webservices/2/listRepositoryChange/r/{'0' * 32}/json?token={token}")
         client.post("/api/accounts/login", json={"email": "dev@example.com", "password": "s3cret-pass"})
+    flush_access_log()  # lines are written in batches
     lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"apkdepot.access"' in line]
     assert [(e["method"], e["route"], e["status"]) for e in lines] == [
         ("GET", "/webservices/2/regenerateToken", 405), ("GET", "/webservices/2/listRepositoryChange", 200),

@@ -42,7 +42,7 @@ from apkdepot.config import Settings, load_settings
 from apkdepot.errors import Failure
 from apkdepot.observability import metrics
 from apkdepot.observability.logging import configure_logging
-from apkdepot.observability.middleware import ObservabilityMiddleware
+from apkdepot.observability.middleware import ObservabilityMiddleware, flush_access_log
 from apkdepot.services import Services, build_services
 
 # Importing the endpoint modules registers their web services.
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             maintenance.stop()
+            flush_access_log()
             if owned:
                 svc.close()
 
