@@ -103,6 +103,11 @@ def test_app_get_meta(client, world):
     assert client.get("/api/7/app/getMeta").json()["errors"][0]["code"] == "MARG-206"
     # Private stores are not searched without credentials.
     assert client.get("/api/7/app/getMeta", params={"package_name": "org.apkdepot.gamma"}).json()["data"]["file"]["vercode"] == 5
+    # A store name that is there but blank names no store: it does not widen the search to every store.
+    for blank in ("", " \n\u2005"):
+        for endpoint in ("app/getMeta", "getApp", "store/getMeta"):
+            answer = client.get(f"/api/7/{endpoint}", params={"app_id": data["id"], "store_name": blank})
+            assert answer.status_code == 404 and answer.json()["errors"][0]["code"] == "STORE-1", (endpoint, blank)
 
 
 def test_list_apps_updates_only_same_signer(client, world):

@@ -49,6 +49,9 @@ def _int(call: V7Call, name: str, default: int, low: int, high: int, found: list
 def resolve_store(call: V7Call) -> CachedStore:
     cache = call.runtime.cache
     name, store_id = call.text("store_name"), call.text("store_id")
+    if not name and call.params.get("store_name") is not None:
+        # A store_name that is there but blank names no store (it is not "any store").
+        raise Failure(problem(errors.V7_NO_STORE, store=""))
     if name:
         store = cache.get(name) if len(name) <= 50 else None
     elif store_id:
@@ -194,7 +197,7 @@ def find_app(call: V7Call) -> tuple[CachedStore, queries.App]:
     package, app_id, md5 = call.text("package_name"), call.text("app_id"), call.text("apk_md5sum").lower()
     if not package and not app_id and not md5:
         raise Failure(problem(errors.V7_MISSING_APP))
-    named = bool(call.text("store_name") or call.text("store_id"))
+    named = call.params.get("store_name") is not None or call.params.get("store_id") is not None
     stores_to_search = [resolve_store(call)] if named else public_stores(call)
     ids = [s.id for s in stores_to_search]
     by_id = {s.id: s for s in stores_to_search}
