@@ -40,6 +40,20 @@ def test_weights_of_what_the_server_caches():
     assert weight(array("q", range(1000))) >= 8000
 
 
+def test_a_remembered_answer_weighs_its_bytes_and_a_little_per_lookup():
+    """What the memo of update checks holds: 20,000 distinct answers of three
+    stores and a token fit in the default 32 MiB (they did not when each recorded
+    lookup was weighed as if it owned its strings)."""
+    from apkdepot.api.hot import Remembered
+    from apkdepot.config import Settings
+
+    answer = Answer(b"z" * 300, 200)
+    lookups = (("name", "store-a", 1), ("name", "store-b", 2), ("name", "store-c", 3), ("token", "d" * 64, None))
+    remembered = Remembered(answer, lookups)
+    assert weight(answer) < weight(remembered) <= weight(answer) + 64 * 5 + 200
+    assert 20_000 * weight(remembered) < Settings().answer_cache_bytes
+
+
 def test_concurrent_misses_of_one_key_make_it_once():
     import threading
     import time

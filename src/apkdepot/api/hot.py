@@ -75,6 +75,20 @@ class RawRequest:
         return self._query
 
 
+class Remembered:
+    """A pre-encoded answer and the catalog lookups it was made from."""
+
+    __slots__ = ("answer", "lookups")
+    LOOKUP_BYTES = 64  # one (kind, key, stamp) tuple; its key and kind strings are shared
+
+    def __init__(self, answer: Answer, lookups: tuple) -> None:
+        self.answer = answer
+        self.lookups = lookups
+
+    def cache_weight(self) -> int:
+        return self.answer.cache_weight() + self.LOOKUP_BYTES * (len(self.lookups) + 1)
+
+
 def hot_kind(method: str, path: str) -> str | None:
     if method not in ("GET", "HEAD"):
         return None
@@ -122,14 +136,12 @@ class HotPath:
         runtime.cache.current_clock()  # probe the catalog when due
         key = (kind, request.inputs)
         remembered = runtime.answers.peek(key)
-        if remembered is not None:
-            answer, lookups = remembered
-            if runtime.cache.still_current(lookups):
-                return answer
+        if remembered is not None and runtime.cache.still_current(remembered.lookups):
+            return remembered.answer
         with recording_lookups() as lookups:
             answer = await (ws.answer(request) if kind == "ws" else v7.answer(request))
         if answer.cacheable and answer.status == 200:
-            runtime.answers.put(key, (answer, tuple(lookups)))
+            runtime.answers.put(key, Remembered(answer, tuple(lookups)))
         return answer
 
     @staticmethod
