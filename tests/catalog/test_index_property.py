@@ -113,11 +113,19 @@ def test_delta_from_every_served_version(client, svc, tmp_path, history):
     client.litestar.state.runtime.cache.refresh(force=True)
     now = expected()
     current_md5 = served[-1][1]
+    current_version = served[-1][0]
     with svc.db.read() as conn:
-        counter = versions.change_counter(conn, store.id)
+        counter = versions.change_counter(conn, store.id, current_version)
     for version, md5, then in served:
         with svc.db.read() as conn:
             delta = versions.delta_since(conn, store.id, version)
+            # A counter held for any earlier version, advanced by what moved since, is
+            # the one built anew (and one built for an old version counts as of then).
+            held = versions.change_counter(conn, store.id, version)
+            assert versions.advance_counter(conn, store.id, held, version, current_version) == counter
+            for earlier, _, before in served:
+                if earlier <= version:
+                    assert held.counts(earlier) == (len(then - before), len(before - then))
         # The SQL-free counts listRepositoryChange answers from agree with the sets.
         assert counter.counts(version) == (len(delta.added_apk_ids), len(delta.removed_apk_ids))
         with svc.db.read() as conn:

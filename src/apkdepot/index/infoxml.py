@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from apkdepot.api.ws.render import xml_text
 
@@ -121,6 +121,8 @@ def document(header: Header, categories: Iterable[str], entries: Iterable[str]) 
 # searched by package (binary search over byte offsets) and the changed entries
 # spliced in, at a cost that follows the change, not the store.
 
+# The previous bytes may be a memory map of the kept file (nothing read into
+# memory but the pages searched): only find/rfind, which both offer.
 _ENTRY_START = b"<package>"
 _ENTRY_END = b"</package>"
 _DOCUMENT_END = b"</apklst>"
@@ -132,13 +134,19 @@ def entry_order(package: str) -> bytes:
     return xml_text(package).encode("utf-8")
 
 
-def _entry_package(doc: bytes, start: int) -> bytes:
-    open_at = doc.index(b"<apkid>", start) + len(b"<apkid>")
-    return doc[open_at:doc.index(b"</apkid>", open_at)]
+def _at(doc, found: int, what: bytes) -> int:
+    if found == -1:
+        raise ValueError(f"not an info.xml document: {what!r} missing")
+    return found
 
 
-def _entry_end(doc: bytes, start: int) -> int:
-    return doc.index(_ENTRY_END, start) + len(_ENTRY_END)
+def _entry_package(doc, start: int) -> bytes:
+    open_at = _at(doc, doc.find(b"<apkid>", start), b"<apkid>") + len(b"<apkid>")
+    return doc[open_at:_at(doc, doc.find(b"</apkid>", open_at), b"</apkid>")]
+
+
+def _entry_end(doc, start: int) -> int:
+    return _at(doc, doc.find(_ENTRY_END, start), _ENTRY_END) + len(_ENTRY_END)
 
 
 def _first_at_or_after(doc: bytes, package: bytes, lo: int, hi: int) -> int:
@@ -154,10 +162,10 @@ def _first_at_or_after(doc: bytes, package: bytes, lo: int, hi: int) -> int:
     return lo
 
 
-def sections(doc: bytes) -> tuple[int, int, int]:
+def sections(doc) -> tuple[int, int, int]:
     """(where the categories start, where the entries start, where they end)."""
-    categories = doc.index(b"</repository>") + len(b"</repository>")
-    end = doc.rindex(_DOCUMENT_END)
+    categories = _at(doc, doc.find(b"</repository>"), b"</repository>") + len(b"</repository>")
+    end = _at(doc, doc.rfind(_DOCUMENT_END), _DOCUMENT_END)
     first = doc.find(_ENTRY_START, categories, end)
     return categories, (end if first == -1 else first), end
 
@@ -172,19 +180,25 @@ def categories_of(doc: bytes) -> bytes:
     return doc[start:entries]
 
 
-def splice(previous: bytes, header: Header, categories: bytes, changes: Iterable[tuple[str, str | None]]) -> bytes:
-    """The full index made from the previous full index: a new header and
-    categories section, and for each (package, entry or None) the package's
-    entry replaced, added or removed. Untouched entries keep their bytes."""
+def splice_parts(previous, header: Header, categories: bytes,
+                 changes: Iterable[tuple[str, str | None]]) -> Iterator[bytes | memoryview]:
+    """The full index made from the previous full index, in parts (runs of the
+    previous bytes are views, not copies): a new header and categories section,
+    and for each (package, entry or None) the package's entry replaced, added or
+    removed. Untouched entries keep their bytes."""
     _, cursor, end = sections(previous)
-    parts = [XML_DECLARATION.encode(), b"<apklst>", header_xml(header).encode("utf-8"), categories]
+    view = memoryview(previous)
+    yield XML_DECLARATION.encode() + b"<apklst>" + header_xml(header).encode("utf-8") + categories
     for package, entry in sorted(changes, key=lambda change: entry_order(change[0])):
         name = entry_order(package)
         at = _first_at_or_after(previous, name, cursor, end)
-        parts.append(previous[cursor:at])
+        yield view[cursor:at]
         cursor = _entry_end(previous, at) if at < end and _entry_package(previous, at) == name else at
         if entry is not None:
-            parts.append(entry.encode("utf-8"))
-    parts.append(previous[cursor:end])
-    parts.append(_DOCUMENT_END)
-    return b"".join(parts)
+            yield entry.encode("utf-8")
+    yield view[cursor:end]
+    yield _DOCUMENT_END
+
+
+def splice(previous, header: Header, categories: bytes, changes: Iterable[tuple[str, str | None]]) -> bytes:
+    return b"".join(splice_parts(previous, header, categories, changes))

@@ -18,10 +18,15 @@ import gzip
 
 import hashlib
 import logging
+import mmap
+import shutil
+import tempfile
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -160,7 +165,7 @@ class EntryChange:
 
 
 def _render_spliced(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int,
-                    previous: bytes, appscount: int, changes: list[EntryChange]) -> bytes:
+                    previous, appscount: int, changes: list[EntryChange]) -> Iterator[bytes | memoryview]:
     """Version V from version V-1's bytes: only the changed entries are read and
     rendered. Unchanged entries keep the download counts written into V-1 (a
     full render, every ``index_full_render_every`` versions, brings them up to date)."""
@@ -188,7 +193,7 @@ def _render_spliced(conn: sa.Connection, svc: Services, store_id: int, store_nam
                    apks.c.category.is_not(None))).scalars())
         categories = infoxml.categories_xml(names).encode("utf-8")
     header = infoxml.Header(store_name, svc.settings.base_url, appscount, version)
-    return infoxml.splice(previous, header, categories, entries)
+    return infoxml.splice_parts(previous, header, categories, entries)
 
 
 def _store_version(conn: sa.Connection, svc: Services, store_id: int, version: int, body: bytes,
@@ -202,6 +207,28 @@ def _store_version(conn: sa.Connection, svc: Services, store_id: int, version: i
     return BuiltVersion(store_id, version, md5, len(body), appscount)
 
 
+def _store_version_parts(conn: sa.Connection, svc: Services, store_id: int, version: int,
+                         parts: Iterable[bytes | memoryview], appscount: int) -> BuiltVersion:
+    """As _store_version, for a body made in parts: they go to a file as they come
+    (hashed on the way), so the whole body is never in memory."""
+    md5, size = hashlib.md5(), 0
+    tmp_dir = svc.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="index-", suffix=".xml") as out:
+        for part in parts:
+            md5.update(part)
+            out.write(part)
+            size += len(part)
+        out.flush()
+        svc.blobs.put_file(index_key(store_id, version), Path(out.name))
+    digest = md5.hexdigest()
+    conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=digest, size=size,
+                                                appscount=appscount, created_at=utcnow()))
+    conn.execute(stores.update().where(stores.c.id == store_id).values(current_version=version, dirty_since=None))
+    bump_clock(conn)
+    return BuiltVersion(store_id, version, digest, size, appscount)
+
+
 def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
     body, appscount = _render_full(conn, svc, store_id, store_name, version)
     return _store_version(conn, svc, store_id, version, body, appscount)
@@ -212,9 +239,18 @@ def create_first_version(conn: sa.Connection, svc: Services, store_id: int, stor
     return _write_version(conn, svc, store_id, store_name, 1)
 
 
-def _previous_bytes(svc: Services, store_id: int, version: int) -> bytes | None:
+@contextmanager
+def _previous_bytes(svc: Services, store_id: int, version: int) -> Iterator[Any]:
+    """The version's kept bytes (None when gone): a read-only memory map of the
+    local file, so only the pages a splice searches are read; else the bytes."""
     key = index_key(store_id, version)
-    return svc.blobs.get_bytes(key) if svc.blobs.exists(key) else None
+    local = getattr(svc.blobs, "local_path", None)
+    path = local(key) if local is not None else None
+    if path is None:
+        yield svc.blobs.get_bytes(key) if svc.blobs.exists(key) else None
+        return
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        yield mapped
 
 
 def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
@@ -253,14 +289,17 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
             index_versions.c.store_id == store_id, index_versions.c.version == store.current_version)).scalar() or 0
         every = svc.settings.index_full_render_every
         whole = before < svc.settings.index_splice_min_apps or every <= 1 or new_version % every == 0
-        previous = None if whole else _previous_bytes(svc, store_id, store.current_version)
-        if previous is None:
+        built = None
+        if not whole:
+            with _previous_bytes(svc, store_id, store.current_version) as previous:
+                if previous is not None:
+                    appscount = (before + sum(c.before_apk_id is None for c in changes)
+                                 - sum(c.after_apk_id is None for c in changes))
+                    parts = _render_spliced(conn, svc, store_id, store.name, new_version, previous, appscount, changes)
+                    built = _store_version_parts(conn, svc, store_id, new_version, parts, appscount)
+                    del parts  # its views of the map end here, before the map closes
+        if built is None:
             built = _write_version(conn, svc, store_id, store.name, new_version)
-        else:
-            appscount = (before + sum(c.before_apk_id is None for c in changes)
-                         - sum(c.after_apk_id is None for c in changes))
-            body = _render_spliced(conn, svc, store_id, store.name, new_version, previous, appscount, changes)
-            built = _store_version(conn, svc, store_id, new_version, body, appscount)
     mirror_version(svc, store.name, bool(store.private), new_version)
     _drop_old_bytes(svc, store_id, new_version)
     gzipped_index(svc, store_id, new_version)  # outside the write transaction, once for everyone
@@ -289,10 +328,25 @@ def sync_static_mirror(svc: Services) -> None:
 
 def gzipped_index(svc: Services, store_id: int, version: int) -> str:
     """The key of the version's gzipped bytes, made once per version for every
-    process and host sharing the blob store (identical bytes wherever made)."""
+    process and host sharing the blob store (identical bytes wherever made:
+    no name, no time in the header). Compressed as a stream from the kept file
+    when it is local, so neither form is ever whole in memory."""
     key = index_gzip_key(store_id, version)
-    if not svc.blobs.exists(key):
+    if svc.blobs.exists(key):
+        return key
+    local = getattr(svc.blobs, "local_path", None)
+    source = local(index_key(store_id, version)) if local is not None else None
+    if source is None:
         svc.blobs.put_bytes(key, gzip.compress(svc.blobs.get_bytes(index_key(store_id, version)), 6, mtime=0))
+        return key
+    tmp_dir = svc.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="index-", suffix=".gz") as out:
+        with open(source, "rb") as plain, gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6,
+                                                         mtime=0) as packed:
+            shutil.copyfileobj(plain, packed, 1024 * 1024)
+        out.flush()
+        svc.blobs.put_file(key, Path(out.name))
     return key
 
 
@@ -374,15 +428,67 @@ class ChangeCounter:
                                         self.returned_to))
 
 
-def change_counter(conn: sa.Connection, store_id: int) -> ChangeCounter:
+def _as_of(intervals: list[tuple[int, int | None]], version: int) -> list[tuple[int, int | None]]:
+    """An APK's intervals as they stood at ``version`` (later openings absent, later closings open)."""
+    return [(start, end if end is not None and end <= version else None) for start, end in intervals if start <= version]
+
+
+def _contributions(intervals: list[tuple[int, int | None]]) -> tuple[list[int], ...]:
+    """What one APK's intervals put in each of ChangeCounter's arrays."""
+    open_since = next((start for start, end in intervals if end is None), None)
+    closed = [(start, end) for start, end in intervals if end is not None]
+    returned = [(start, end) for start, end in closed if open_since is not None and open_since >= end]
+    return ([] if open_since is None else [open_since], [s for s, _ in closed], [e for _, e in closed],
+            [s for s, _ in returned], [e for _, e in returned])
+
+
+def change_counter(conn: sa.Connection, store_id: int, version: int) -> ChangeCounter:
+    """The store's ChangeCounter as of ``version``."""
     rows = conn.execute(sa.select(index_entries.c.apk_id, index_entries.c.from_version, index_entries.c.to_version)
-                        .where(index_entries.c.store_id == store_id)).all()
-    open_since = {apk_id: start for apk_id, start, end in rows if end is None}
-    closed = [(apk_id, start, end) for apk_id, start, end in rows if end is not None]
-    returned = [(start, end) for apk_id, start, end in closed if apk_id in open_since and open_since[apk_id] >= end]
-    return ChangeCounter(array("q", sorted(open_since.values())), array("q", sorted(s for _, s, _ in closed)),
-                         array("q", sorted(e for _, _, e in closed)), array("q", sorted(s for s, _ in returned)),
-                         array("q", sorted(e for _, e in returned)))
+                        .where(index_entries.c.store_id == store_id, index_entries.c.from_version <= version)).all()
+    by_apk: dict[int, list[tuple[int, int | None]]] = {}
+    for apk_id, start, end in rows:
+        by_apk.setdefault(apk_id, []).append((start, end if end is not None and end <= version else None))
+    columns: tuple[list[int], ...] = ([], [], [], [], [])
+    for intervals in by_apk.values():
+        for column, values in zip(columns, _contributions(intervals)):
+            column.extend(values)
+    return ChangeCounter(*(array("q", sorted(column)) for column in columns))
+
+
+# Beyond this many APKs moved, advancing a counter costs more than building it anew.
+ADVANCE_MAX_APKS = 256
+
+
+def advance_counter(conn: sa.Connection, store_id: int, counter: ChangeCounter, since: int,
+                    version: int) -> ChangeCounter | None:
+    """The counter as of ``version`` from the one as of ``since``, reading only the
+    APKs whose intervals moved in between (None when too many did): each such APK's
+    contributions as of ``since`` leave the arrays and those as of ``version`` enter."""
+    moved = set(conn.execute(sa.select(index_entries.c.apk_id).where(
+        index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None),
+        index_entries.c.from_version > since, index_entries.c.from_version <= version)).scalars())
+    moved |= set(conn.execute(sa.select(index_entries.c.apk_id).where(
+        index_entries.c.store_id == store_id, index_entries.c.to_version > since,
+        index_entries.c.from_version <= version)).scalars())
+    if len(moved) > ADVANCE_MAX_APKS:
+        return None
+    by_apk: dict[int, list[tuple[int, int | None]]] = {apk_id: [] for apk_id in moved}
+    for chunk in _chunks(sorted(moved)):
+        for apk_id, start, end in conn.execute(
+                sa.select(index_entries.c.apk_id, index_entries.c.from_version, index_entries.c.to_version)
+                .where(index_entries.c.store_id == store_id, index_entries.c.apk_id.in_(chunk))):
+            by_apk[apk_id].append((start, end))
+    columns = [array("q", column) for column in (counter.open_from, counter.closed_from, counter.closed_to,
+                                                 counter.returned_from, counter.returned_to)]
+    for intervals in by_apk.values():
+        for column, values in zip(columns, _contributions(_as_of(intervals, since))):
+            for value in values:
+                del column[bisect.bisect_left(column, value)]
+        for column, values in zip(columns, _contributions(_as_of(intervals, version))):
+            for value in values:
+                column.insert(bisect.bisect_right(column, value), value)
+    return ChangeCounter(*columns)
 
 
 def delta_key(store_id: int, since: int, current_version: int, base_url: str, gzipped: bool) -> str:

@@ -91,12 +91,27 @@ def _parse_change_request(call: WsCall) -> ChangeRequest:
 
 def change_counts(call: WsCall, store: CachedStore, since: int) -> tuple[int, int]:
     """Added and removed since a version, from the store version's ChangeCounter:
-    one load per store version and process (in a thread), then no SQL for any hash."""
+    one per store version and process (in a thread; advanced from the previous
+    version's when this process holds it, which reads only what moved), then no
+    SQL for any hash."""
+    cache = call.runtime.cache.deltas
+
     def load() -> versions.ChangeCounter:
         with call.svc.db.read() as conn:
-            return versions.change_counter(conn, store.id)
+            for earlier in range(store.version - 1, max(0, store.version - COUNTER_ADVANCE_VERSIONS - 1), -1):
+                held = cache.peek(("counter", store.id, earlier))
+                if held is not None:
+                    advanced = versions.advance_counter(conn, store.id, held, earlier, store.version)
+                    if advanced is not None:
+                        return advanced
+                    break
+            return versions.change_counter(conn, store.id, store.version)
 
-    return call.runtime.cache.deltas.get_or_defer(("counter", store.id, store.version), load).counts(since)
+    return cache.get_or_defer(("counter", store.id, store.version), load).counts(since)
+
+
+# How far back a held counter is advanced from rather than a new one built.
+COUNTER_ADVANCE_VERSIONS = 16
 
 
 def change_entry(call: WsCall, name: str, md5: str, store: CachedStore) -> dict[str, Any]:
