@@ -96,3 +96,25 @@ def test_api_bad_bodies_are_clear_fails(client, body, code):
 def test_api_huge_field(client, svc):
     response = client.post("/api/accounts/register", json={"email": "x" * (svc.settings.max_field_length + 1)})
     assert response.status_code == 400 and response.json()["errors"][0]["code"] == "IARG-104"
+
+
+def test_server_processes_keep_full_collections_off_the_loaded_catalog(svc):
+    """Full garbage collections over the loaded catalog and caches stopped the
+    event loop for up to 235 ms; a server process freezes what it loaded and
+    makes them rarer (app.quiet_garbage_collector). Other uses leave GC alone."""
+    import gc
+
+    from litestar.testing import TestClient
+
+    from apkdepot.app import create_app
+
+    threshold = gc.get_threshold()
+    try:
+        with TestClient(create_app(services=svc), base_url="http://testserver.local"):
+            assert gc.get_threshold() == threshold
+        with TestClient(create_app(services=svc, server_process=True), base_url="http://testserver.local") as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > 0 and gc.get_threshold() == (10_000, 20, 100)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
