@@ -27,7 +27,6 @@ the same run without them."""
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 import shutil
@@ -44,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.update_check import (  # noqa: E402
-    NGINX_CONF, ensure_tools, free_port, front_config, stop_processes, wait_for, write_history,
+    NGINX_CONF, ensure_tools, free_port, front_config, load_arguments, stop_processes, wait_for, write_history,
 )
 
 WRK_POOL_SCRIPT = """
@@ -247,11 +246,7 @@ def spread(values: list[float]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2)
+    parser = load_arguments()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stores", type=int, default=40)
     parser.add_argument("--pool", type=int, default=20_000)

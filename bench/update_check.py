@@ -171,12 +171,18 @@ def front_config(prefix: Path, listen: int, upstream: str, mirror: Path, workers
             f"scgi_temp_path {prefix}/tmp;\n{site}\n}}\n")
 
 
-def main() -> int:
+def load_arguments() -> argparse.ArgumentParser:
+    """The load every wrk-driven bench takes: server workers, wrk connections, seconds and threads."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    return parser
+
+
+def main() -> int:
+    parser = load_arguments()
     parser.add_argument("--large", action="store_true")
     parser.add_argument("--only", default="", help="run only the cases whose label contains this text")
     args = parser.parse_args()

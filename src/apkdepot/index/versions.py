@@ -196,15 +196,29 @@ def _render_spliced(conn: sa.Connection, svc: Services, store_id: int, store_nam
     return infoxml.splice_parts(previous, header, categories, entries)
 
 
-def _store_version(conn: sa.Connection, svc: Services, store_id: int, version: int, body: bytes,
-                   appscount: int) -> BuiltVersion:
-    md5 = hashlib.md5(body).hexdigest()
-    svc.blobs.put_bytes(index_key(store_id, version), body)
-    conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=md5, size=len(body),
+def _record_version(conn: sa.Connection, store_id: int, version: int, md5: str, size: int,
+                    appscount: int) -> BuiltVersion:
+    """The version's row, and the store moved to it (its bytes are already kept)."""
+    conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=md5, size=size,
                                                 appscount=appscount, created_at=utcnow()))
     conn.execute(stores.update().where(stores.c.id == store_id).values(current_version=version, dirty_since=None))
     bump_clock(conn)
-    return BuiltVersion(store_id, version, md5, len(body), appscount)
+    return BuiltVersion(store_id, version, md5, size, appscount)
+
+
+def _store_version(conn: sa.Connection, svc: Services, store_id: int, version: int, body: bytes,
+                   appscount: int) -> BuiltVersion:
+    svc.blobs.put_bytes(index_key(store_id, version), body)
+    return _record_version(conn, store_id, version, hashlib.md5(body).hexdigest(), len(body), appscount)
+
+
+@contextmanager
+def _scratch_file(svc: Services, suffix: str) -> Iterator[Any]:
+    """A temporary file under the data directory (collected by gc if a crash leaves it)."""
+    tmp_dir = svc.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="index-", suffix=suffix) as out:
+        yield out
 
 
 def _store_version_parts(conn: sa.Connection, svc: Services, store_id: int, version: int,
@@ -212,21 +226,14 @@ def _store_version_parts(conn: sa.Connection, svc: Services, store_id: int, vers
     """As _store_version, for a body made in parts: they go to a file as they come
     (hashed on the way), so the whole body is never in memory."""
     md5, size = hashlib.md5(), 0
-    tmp_dir = svc.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="index-", suffix=".xml") as out:
+    with _scratch_file(svc, ".xml") as out:
         for part in parts:
             md5.update(part)
             out.write(part)
             size += len(part)
         out.flush()
         svc.blobs.put_file(index_key(store_id, version), Path(out.name))
-    digest = md5.hexdigest()
-    conn.execute(index_versions.insert().values(store_id=store_id, version=version, md5=digest, size=size,
-                                                appscount=appscount, created_at=utcnow()))
-    conn.execute(stores.update().where(stores.c.id == store_id).values(current_version=version, dirty_since=None))
-    bump_clock(conn)
-    return BuiltVersion(store_id, version, digest, size, appscount)
+    return _record_version(conn, store_id, version, md5.hexdigest(), size, appscount)
 
 
 def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
@@ -339,9 +346,7 @@ def gzipped_index(svc: Services, store_id: int, version: int) -> str:
     if source is None:
         svc.blobs.put_bytes(key, gzip.compress(svc.blobs.get_bytes(index_key(store_id, version)), 6, mtime=0))
         return key
-    tmp_dir = svc.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="index-", suffix=".gz") as out:
+    with _scratch_file(svc, ".gz") as out:
         with open(source, "rb") as plain, gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6,
                                                          mtime=0) as packed:
             shutil.copyfileobj(plain, packed, 1024 * 1024)
