@@ -186,7 +186,7 @@ def client(svc: Services):
 
     app = create_app(services=svc)
     with TestClient(app, base_url="http://testserver.local") as test_client:
-        test_client.litestar = app.app  # behind the observability middleware
+        test_client.litestar = app.app  # behind the hot path: the middleware, then the app
         yield test_client
 
 

@@ -115,3 +115,58 @@ def test_an_unknown_token_that_becomes_valid_is_looked_up_again(client, svc):
     cache.refresh(wait=True)
     assert cache.tokens.peek(digest("not-a-token-yet"), "gone") == "gone"
     assert client.get("/webservices/2/getRepositoryInfo/mine/json", params={"token": new_token}).json()["status"] == "OK"
+
+
+def _counting_v7_answers(monkeypatch) -> list[str]:
+    from apkdepot.api.v7 import dispatch
+
+    made: list[str] = []
+    real = dispatch.answer
+
+    async def counting(request):
+        made.append(request.scope["path"])
+        return await real(request)
+
+    monkeypatch.setattr(dispatch, "answer", counting)
+    return made
+
+
+def test_a_store_listing_page_is_remembered_until_its_store_or_the_download_epoch_moves(client, svc, monkeypatch):
+    import hashlib
+
+    from apkdepot.index import cache as cache_module
+
+    _, token = make_developer(svc)
+    create_store(client, token, "shop")
+    create_store(client, token, "vault", private=True, basic_user="team", basic_password="hunter22")
+    for store in ("shop", "vault"):
+        upload(client, token, store, "alpha-1.apk")
+    flush(client)
+    epoch = [1000]
+    monkeypatch.setattr(cache_module, "current_epoch", lambda seconds: epoch[0])
+    made = _counting_v7_answers(monkeypatch)
+    page = "/api/7/apps/get/store_name=shop/limit=10"
+    first = client.get(page)
+    assert first.status_code == 200 and first.headers["x-request-id"]
+    assert client.get(page).content == first.content
+    assert made == [page]  # the second was the remembered answer
+    made.clear()
+
+    epoch[0] += 1  # the download counts it shows may have moved
+    client.get(page)
+    assert made == [page]
+
+    made.clear()
+    upload(client, token, "shop", "beta-10.apk")
+    flush(client)
+    listed = client.get(page).json()["datalist"]
+    assert made == [page] and listed["total"] == 2
+
+    # A private store's page is remembered per credentials: wrong ones never get the right ones' answer.
+    right = {"store_user": "team", "store_pass_sha1": hashlib.sha1(b"hunter22").hexdigest()}
+    wrong = {"store_user": "team", "store_pass_sha1": hashlib.sha1(b"nope").hexdigest()}
+    vault = "/api/7/apps/get/store_name=vault"
+    assert client.get(vault, params=right).json()["datalist"]["total"] == 1
+    assert client.get(vault, params=right).json()["datalist"]["total"] == 1
+    assert client.get(vault, params=wrong).json()["errors"][0]["code"] == "STORE-4"
+    assert client.get(vault).json()["errors"][0]["code"] == "STORE-3"

@@ -161,7 +161,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     app.state.runtime = runtime
     app.state.maintenance = maintenance
-    return ObservabilityMiddleware(HostGuard(OptionsFromDocument(HotPath(app), document), settings))
+    guard = HostGuard(OptionsFromDocument(app, document), settings)
+    observed = ObservabilityMiddleware(guard)
+    return HotPath(observed, guard, observed)
 
 
 def exit_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 5.0) -> threading.Thread:

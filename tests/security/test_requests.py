@@ -87,12 +87,12 @@ def test_hot_path_memo_key_is_every_input_the_answer_can_read(open_client):
     scope = {"type": "http", "method": "GET", "path": "/api/7/store/getMeta", "raw_path": b"/api/7/store/getMeta",
              "query_string": b"store_name=shop", "client": ("10.0.0.1", 5555), "apkdepot.base_url": "http://a:1",
              "headers": [(b"accept-language", b"pt-BR"), (b"x-other", b"1"), (b"host", b"a:1")]}
-    request = RawRequest(scope, state)
+    request = RawRequest.from_scope(scope, state)
     assert request.headers.get("x-other") is None and request.headers.get("host") is None
     assert "client" not in request.scope
     assert ("accept-language", "pt-BR") in request.inputs[-1]
     assert "http://a:1" in request.inputs
-    other = RawRequest({**scope, "apkdepot.base_url": "https://a:1"}, state)
+    other = RawRequest.from_scope({**scope, "apkdepot.base_url": "https://a:1"}, state)
     assert other.inputs != request.inputs
     assert set(VISIBLE_HEADERS) >= {"accept-language", "authorization"}
 

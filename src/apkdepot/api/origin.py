@@ -150,6 +150,14 @@ class HostGuard:
             raise AttributeError(name)
         return getattr(self.app, name)
 
+    def base_url_for(self, host: str | None, forwarded_proto: str | None, client: Any,
+                     connection_scheme: str | None) -> str | None:
+        """The checked base URL of a request that names no store host, or None when its host is refused."""
+        if not host_is_allowed(host, self.allowed):
+            return None
+        scheme = request_scheme({"client": client, "scheme": connection_scheme}, forwarded_proto, self.proxies)
+        return derived_base_url(self.settings, scheme, host)
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)

@@ -8,9 +8,8 @@ versions: it is kept for at most DOWNLOADS_ORDER_SECONDS."""
 
 from __future__ import annotations
 
-import time
-
 from apkdepot.catalog import queries
+from apkdepot.index.cache import current_epoch, record_epoch
 from apkdepot.services import Services
 
 DOWNLOADS_ORDER_SECONDS = 60
@@ -19,7 +18,10 @@ DOWNLOADS_ORDER_SECONDS = 60
 def listed_page(svc: Services, orders, store_id: int, version: int, sort: str, limit: int,
                 offset: int) -> tuple[list[queries.App], int]:
     """(the page's apps, the number listed); ``orders`` is the process's LruCache of orders."""
-    epoch = int(time.time() // DOWNLOADS_ORDER_SECONDS) if sort == "downloads" else 0
+    # A page shows download counts, which move without a store version: an
+    # answer made from it is remembered for at most one such epoch.
+    record_epoch(DOWNLOADS_ORDER_SECONDS)
+    epoch = current_epoch(DOWNLOADS_ORDER_SECONDS) if sort == "downloads" else 0
     make = lambda: queries.listed_order(svc, store_id, sort)  # noqa: E731
     ids = orders.get_or_make((store_id, version, sort, epoch), make) if orders is not None else make()
     return queries.apps_by_ids(svc, ids[offset:offset + limit]), len(ids)

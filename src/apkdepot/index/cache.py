@@ -83,6 +83,16 @@ def _record(kind: str, key: Any, found: Any) -> None:
         lookups.append((kind, key, found))
 
 
+def current_epoch(seconds: int) -> int:
+    return int(time.time() // seconds)
+
+
+def record_epoch(seconds: int) -> None:
+    """An answer made now shows figures that move without a catalog change
+    (download counts): it stays current only within this ``seconds``-long epoch."""
+    _record("epoch", seconds, current_epoch(seconds))
+
+
 class NeedsThread(Exception):
     """Raised on the event loop where answering would block (SQL, file I/O,
     password hashing): the caller answers the request again in a worker thread."""
@@ -280,6 +290,10 @@ class IndexCache:
     def still_current(self, lookups: tuple) -> bool:
         """Whether every recorded lookup would find the same thing now."""
         for kind, key, seen in lookups:
+            if kind == "epoch":
+                if current_epoch(key) != seen:
+                    return False
+                continue
             if kind == "token":
                 if self.tokens.peek(key, MISSING) is not seen:
                     return False

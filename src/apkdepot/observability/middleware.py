@@ -62,8 +62,8 @@ def write_access_line(entry: dict[str, Any]) -> None:
     loop.call_later(_BATCH_SECONDS, flush_access_log)
 
 
-def _route_of(scope: dict[str, Any]) -> str:
-    template = scope.get("path_template")
+def route_of(scope: dict[str, Any]) -> str:
+    template = scope.get("path_template")  # the matched route's template, set by the router
     if template:
         return template
     handler = scope.get("route_handler")
@@ -73,12 +73,12 @@ def _route_of(scope: dict[str, Any]) -> str:
     return "unmatched"
 
 
-def _ws_route(scope: dict[str, Any]) -> str:
+def ws_route(path: str) -> str:
     """The web services share one handler: label them by generation and name
     (a name we do not serve is one label, so clients cannot grow the label set)."""
     from apkdepot.api.ws.registry import REGISTRY
 
-    parts = [p for p in scope.get("path", "").split("/") if p][:3]
+    parts = [p for p in path.split("/") if p][:3]
     prefix = parts[:1]
     if len(parts) >= 2 and parts[1] in ("2", "3"):
         prefix, parts = parts[:2], parts[2:]
@@ -96,13 +96,31 @@ class ObservabilityMiddleware:
         self._id_prefix = os.urandom(4).hex()
         self._ids = itertools.count()
 
+    def __getattr__(self, name: str) -> Any:  # state, routes... of the wrapped app
+        if name == "app":
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+    def new_request_id(self) -> str:
+        return f"{self._id_prefix}{next(self._ids) & 0xFFFFFFFF:08x}"
+
+    @staticmethod
+    def record(method: str, route: str, status: int, elapsed: float, request_id: str) -> None:
+        """The request's metrics observation and access line (also used by the RSGI front)."""
+        metrics.observe_request(route, method, status, elapsed)
+        now = time.time()
+        write_access_line({"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+                           "level": "info", "logger": "apkdepot.access", "msg": "request",
+                           "request_id": request_id, "method": method, "route": route,
+                           "status": status, "duration_ms": round(elapsed * 1000, 3)})
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
-        request_id = f"{self._id_prefix}{next(self._ids) & 0xFFFFFFFF:08x}"
+        request_id = self.new_request_id()
 
         async def send_wrapper(message: dict[str, Any]) -> None:
             nonlocal status
@@ -115,11 +133,6 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - started
-            route = _ws_route(scope) if scope.get("path", "").startswith("/webservices/") else _route_of(scope)
-            metrics.observe_request(route, scope.get("method", ""), status, elapsed)
-            now = time.time()
-            write_access_line({"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
-                               "level": "info", "logger": "apkdepot.access", "msg": "request",
-                               "request_id": request_id, "method": scope.get("method"), "route": route,
-                               "status": status, "duration_ms": round(elapsed * 1000, 3)})
+            path = scope.get("path", "")
+            route = ws_route(path) if path.startswith("/webservices/") else route_of(scope)
+            self.record(scope.get("method", ""), route, status, time.perf_counter() - started, request_id)

@@ -47,6 +47,10 @@ class V7Endpoint:
     handler: Callable[[V7Call], dict[str, Any]]
     summary: str
     in_loop: bool = False
+    # The answer depends only on the request and the catalog look-ups it records
+    # (index/cache.recording_lookups), so the hot path may remember it (an
+    # in-loop endpoint's answer made on the loop always is).
+    remembered: bool = False
     methods: frozenset[str] = frozenset({"GET", "POST"})
     params: tuple[tuple[str, str], ...] = ()
     error_codes: tuple[str, ...] = ()
@@ -192,6 +196,7 @@ async def answer(request: Request) -> Answer:
                 pass  # answered again, off the loop
         if body is None:
             body = await anyio.to_thread.run_sync(endpoint.handler, call)
+            cacheable = endpoint.remembered
         answer = envelope(started, body)
     except Failure as failure:
         status_code = failure.http_status if failure.http_status in (401, 403, 404, 429) else 400

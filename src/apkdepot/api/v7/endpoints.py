@@ -156,7 +156,7 @@ def datalist(items: list[dict[str, Any]], total: int, offset: int, limit: int) -
 SORT_ALIASES = {"trending7d": "downloads", "trending60d": "downloads"}
 
 
-@v7_endpoint(name="apps/get", aliases=("listApps",), summary=N_("The apps a store lists, paginated"),
+@v7_endpoint(name="apps/get", aliases=("listApps",), summary=N_("The apps a store lists, paginated"), remembered=True,
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")), ("limit", N_("1 to 100, default 25")),
                      ("offset", N_("Entries to skip")),
                      ("sort", N_("package (default), alpha, latest or downloads (trending7d and trending60d: downloads)"))),
