@@ -236,3 +236,13 @@ def test_password_reset_pages(client, svc, mailer):
     used = client.get("/reset", params={"token": token})
     assert used.status_code == 400 and "This link has already been used." in used.text
     assert client.get("/reset", params={"token": "nonsense"}).status_code == 400
+
+
+def test_page_titles_name_the_page_then_the_site_once(client):
+    def title(path: str, **headers) -> str:
+        return html.unescape(re.search(r"<title>(.*?)</title>", client.get(path, headers=headers).text, re.S).group(1))
+
+    assert title("/") == "ApkDepot"
+    assert title("/login") == "Log in · ApkDepot"
+    assert title("/login", **{"Accept-Language": "pt-BR"}).endswith(" · ApkDepot")
+    assert title("/login", **{"Accept-Language": "pt-BR"}).count("ApkDepot") == 1
