@@ -312,6 +312,8 @@ def inspect_apk(path: Path, limits: ZipLimits = ZipLimits(), refuse_v1_only: boo
 
     try:
         apk = APK(str(path))
+    except (MemoryError, RecursionError):
+        raise  # the memory limit or the nesting bound: the worker names them (too_big, too_complex)
     except Exception as exc:  # noqa: BLE001 - androguard raises many kinds on garbage
         raise ApkRejected("bad_manifest", type(exc).__name__) from None
     if not apk.is_valid_APK() or apk.get_android_manifest_xml() is None:
