@@ -29,9 +29,11 @@ def test_publishes_keep_tokens_and_account_changes_forget_them(client, svc):
     assert client.get("/webservices/2/getRepositoryInfo/shop/json", params={"token": new_token}).json()["status"] == "OK"
 
 
-def _counting_answers(monkeypatch) -> list[str]:
-    """The paths the hot path had to answer afresh (not from its remembered answers)."""
-    from apkdepot.api.ws import dispatch
+def _counting_answers(monkeypatch, dispatch=None) -> list[str]:
+    """The paths the hot path had to answer afresh (not from its remembered
+    answers), of the web services or of the given dispatch module."""
+    if dispatch is None:
+        from apkdepot.api.ws import dispatch
 
     made: list[str] = []
     real = dispatch.answer
@@ -117,20 +119,6 @@ def test_an_unknown_token_that_becomes_valid_is_looked_up_again(client, svc):
     assert client.get("/webservices/2/getRepositoryInfo/mine/json", params={"token": new_token}).json()["status"] == "OK"
 
 
-def _counting_v7_answers(monkeypatch) -> list[str]:
-    from apkdepot.api.v7 import dispatch
-
-    made: list[str] = []
-    real = dispatch.answer
-
-    async def counting(request):
-        made.append(request.scope["path"])
-        return await real(request)
-
-    monkeypatch.setattr(dispatch, "answer", counting)
-    return made
-
-
 def test_a_store_listing_page_is_remembered_until_its_store_or_the_download_epoch_moves(client, svc, monkeypatch):
     import hashlib
 
@@ -144,7 +132,9 @@ def test_a_store_listing_page_is_remembered_until_its_store_or_the_download_epoc
     flush(client)
     epoch = [1000]
     monkeypatch.setattr(cache_module, "current_epoch", lambda seconds: epoch[0])
-    made = _counting_v7_answers(monkeypatch)
+    from apkdepot.api.v7 import dispatch as v7_dispatch
+
+    made = _counting_answers(monkeypatch, v7_dispatch)
     page = "/api/7/apps/get/store_name=shop/limit=10"
     first = client.get(page)
     assert first.status_code == 200 and first.headers["x-request-id"]
