@@ -124,6 +124,16 @@ APK_INSPECTOR_BUSY = _define("APK-16", N_("The server is busy inspecting other u
 APK_V1_ONLY = _define("APK-17", N_("The APK is signed with the v1 (JAR) scheme only; its minSdkVersion is 24 or higher, so sign it with APK Signature Scheme v2 or later."), 422)
 APK_NO_VERSION_CODE = _define("APK-18", N_("The APK's manifest has no valid versionCode (a whole number from 1 to 2147483647)."), 422)
 
+# --- Store listings ----------------------------------------------------------
+LISTING_FIELD_INVALID = _define("LIST-1", N_("Invalid value for {name}"), 422)
+LISTING_FIELD_TOO_LONG = _define("LIST-2", N_("{name} is too long (at most {max} characters)"), 422)
+LISTING_FIELD_UNKNOWN = _define("LIST-3", N_("Unknown listing field: {name}"), 422)
+LISTING_LOCALE_INVALID = _define("LIST-4", N_("Invalid language tag: {locale} (use a BCP 47 tag such as en-US or pt-BR)"), 422)
+LISTING_LOCALE_TWICE = _define("LIST-5", N_("The language {locale} is given twice"), 422)
+LISTING_VERSION_INVALID = _define("LIST-6", N_("Invalid version code for release notes: {version_code}"), 422)
+LISTING_TOO_MANY = _define("LIST-7", N_("Too many entries in {name} (at most {max})"), 422)
+NO_SUCH_APP = _define("LIST-8", N_("No app {package} is published in this store"), 404)
+
 # --- Authentication ----------------------------------------------------------
 BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)
 EMAIL_NOT_CONFIRMED = _define("AUTH-2", N_("Please confirm your email address first"), 403)

@@ -14,14 +14,30 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apkdepot.catalog import publishing, stores
+from apkdepot.catalog import app_listing, publishing, stores
 from apkdepot.errors import Failure
 from apkdepot.index import fdroid, fdroid_repo, versions
-from tests.catalog.test_index_property import operation, synthetic
+from tests.catalog.test_index_property import PACKAGES, operation, synthetic
 from tests.conftest import BACKENDS
 from tests.helpers import make_developer
 
 _names = itertools.count()
+
+# A listing edit: which app, and what its listing becomes (texts in one or two
+# languages, a category that may come or go, release notes for a version).
+listing_edit = st.tuples(
+    st.sampled_from(PACKAGES),
+    st.fixed_dictionaries({
+        "locales": st.dictionaries(st.sampled_from(["en-US", "pt-BR"]),
+                                   st.fixed_dictionaries({"name": st.sampled_from(["Alpha", "Álfa", ""]),
+                                                          "summary": st.sampled_from(["", "Short"]),
+                                                          "description": st.sampled_from(["", "*Bold* text"])}),
+                                   max_size=2),
+        "category": st.sampled_from([None, "Tools", "Música"]),
+        "release_notes": st.dictionaries(st.sampled_from(["1", "2", "3"]),
+                                         st.fixed_dictionaries({"en-US": st.sampled_from(["Fixes", "New"])}),
+                                         max_size=2),
+    }))
 
 
 def fetch(client, store: str, name: str) -> bytes:
@@ -32,8 +48,9 @@ def fetch(client, store: str, name: str) -> bytes:
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=st.lists(operation, min_size=1, max_size=16), description_change=st.booleans())
-def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, description_change):
+@given(history=st.lists(operation, min_size=1, max_size=16), description_change=st.booleans(),
+       listing_edits=st.dictionaries(st.integers(0, 15), listing_edit, max_size=6))
+def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, description_change, listing_edits):
     owner = getattr(svc, "_fdroid_owner", None)
     if owner is None:
         owner = svc._fdroid_owner = make_developer(svc, "fdroid@example.com")[0]
@@ -54,10 +71,11 @@ def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, descri
         with svc.db.read() as conn:
             times = fdroid_repo.version_times(conn, store.id)
             listed = fdroid_repo.versions_at(conn, store.id, kept.version)
+            said = app_listing.at_version(conn, store.id, kept.version)
         repo = fdroid_repo.repo_for(view, svc.settings.base_url, times[kept.version])
-        assert index_bytes == fdroid.to_bytes(fdroid.index_v2(repo, listed))
+        assert index_bytes == fdroid.to_bytes(fdroid.index_v2(repo, listed, said))
         with zipfile.ZipFile(io.BytesIO(fetch(client, store.name, "index-v1.jar"))) as jar:
-            assert jar.read("index-v1.json") == fdroid.to_bytes(fdroid.index_v1(repo, listed))
+            assert jar.read("index-v1.json") == fdroid.to_bytes(fdroid.index_v1(repo, listed, said))
 
     snapshot()
     for step, (action, package, version_code) in enumerate(history):
@@ -74,6 +92,12 @@ def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, descri
                 snapshot()
         except Failure:
             pass
+        if step in listing_edits:
+            package, body = listing_edits[step]
+            try:  # only a published app has a listing (others are refused, LIST-8)
+                publishing.put_listing(svc, store, package, body)
+            except Failure as refused:
+                assert [p.code for p in refused.problems] == ["LIST-8"]
         if description_change and step == len(history) // 2:
             stores.update_store(svc, store, {"description": f"changed at step {step}"})
     if versions.build_pending(svc, store.id):

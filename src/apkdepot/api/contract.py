@@ -137,6 +137,46 @@ APP_UPDATE = {"type": "object", "properties": APP_SETTINGS}
 AVATAR = {"type": "string", "format": "apkdepot-image", "maxLength": 1024 * 1024,
           "description": "A PNG or JPEG file (checked by its signature bytes), at most 1 MB"}
 
+# The canonical forms (en-US, zh-Hant-TW, es-419): the server also reads pt_br as pt-BR.
+_LOCALE_TAG = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+_VERSION_CODE = (r"^([1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+                 r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$")
+_ONE_LINE = r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _listing_text(limit: int, pattern: str = _ONE_LINE) -> dict[str, Any]:
+    return {"type": ["string", "null"], "maxLength": limit, "pattern": pattern}
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [{"type": "null"}, {"const": ""}, schema]}
+
+
+LISTING = {
+    "type": "object", "additionalProperties": False,
+    "description": "The whole listing (PUT replaces it); every field optional",
+    "properties": {
+        "locales": {"type": "object", "maxProperties": 80, "propertyNames": {"pattern": _LOCALE_TAG},
+                    "description": "BCP 47 tag -> texts",
+                    "additionalProperties": {"type": "object", "additionalProperties": False, "properties": {
+                        "name": _listing_text(50), "summary": _listing_text(80),
+                        "description": {**_listing_text(4000, _LINES),
+                                        "description": "Markdown (no raw HTML, no images)"}}}},
+        "category": _listing_text(100),
+        "website": _or_empty(URL),
+        "email": _or_empty(EMAIL),
+        "privacy_url": _or_empty(URL),
+        "source_url": _or_empty(URL),
+        "license": {**_listing_text(100, r"^[A-Za-z0-9.+\-() ]*$"), "description": "SPDX identifier or expression"},
+        "release_notes": {"type": "object", "maxProperties": 200, "propertyNames": {"pattern": _VERSION_CODE},
+                          "description": "version code -> BCP 47 tag -> what's new (at most 500 characters)",
+                          "additionalProperties": {"type": "object", "maxProperties": 80,
+                                                   "propertyNames": {"pattern": _LOCALE_TAG},
+                                                   "additionalProperties": _listing_text(500, _LINES)}},
+    },
+}
+
 # --- statuses --------------------------------------------------------------------------
 
 _WHY = {
@@ -144,7 +184,7 @@ _WHY = {
     401: "No valid dev token or session (AUTH-3, IARG-2)",
     403: "A cookie-authenticated request without its CSRF token, a cross-site Origin (AUTH-4), or another "
          "developer's store (REPO-1)",
-    404: "No such resource (for links: LINK-1, no such link)",
+    404: "No such resource (for links: LINK-1, no such link; for listings: LIST-8, no such app in the store)",
     410: "The link was used already or has expired (LINK-2, LINK-3)",
     409: "Conflict with what exists (a taken name, another version's bytes or key), or with the resource's state "
          "(REPO-7: making a store without credentials private)",
@@ -189,6 +229,9 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("GET", "/api/stores/{name}/apks"): ({}, failures(*AUTH, 404)),
     ("DELETE", "/api/stores/{name}/apks/{package}/{version_code}"): ({}, failures(*AUTH, 404)),
     ("DELETE", "/api/stores/{name}/apps/{package}"): ({}, failures(*AUTH, 404)),
+    ("GET", "/api/stores/{name}/apps/{package}/listing"): ({}, failures(*AUTH, 404)),
+    ("PUT", "/api/stores/{name}/apps/{package}/listing"): ({"application/json": LISTING},
+                                                          failures(*AUTH, *JSON_BODY, 404, 422)),
     ("POST", "/api/tokens"): ({"application/json": TOKEN_CREATE}, failures(*AUTH, *JSON_BODY, 422)),
     ("GET", "/api/tokens"): ({}, failures(*AUTH)),
     ("DELETE", "/api/tokens/{token_id}"): ({}, failures(*AUTH, 404)),

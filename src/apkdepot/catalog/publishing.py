@@ -23,7 +23,7 @@ from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
 from apkdepot.apk.sandbox import InspectorBusy
-from apkdepot.catalog import owner_apps
+from apkdepot.catalog import app_listing, owner_apps
 from apkdepot.catalog.models import ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
@@ -135,8 +135,11 @@ def _fetch(conn: sa.Connection, apk_id: int) -> ApkVersion:
     return ApkVersion.from_row(conn.execute(sa.select(apks).where(apks.c.id == apk_id)).one())
 
 
-def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any], source: Path | None) -> Published:
-    """Rules that need the store's history, then blobs, then one transaction."""
+def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any], source: Path | None,
+            listing_meta: Mapping[str, Any] | None = None) -> Published:
+    """Rules that need the store's history, then blobs, then one transaction.
+    The upload fields the client sent (``listing_meta``, by default ``meta``)
+    also update the app's listing, in the same transaction."""
     with svc.db.read() as conn:
         same = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.removed_at).where(
             apks.c.store_id == store.id, apks.c.package == info.package,
@@ -165,6 +168,7 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
             existing = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.removed_at).where(
                 apks.c.store_id == store.id, apks.c.package == info.package,
                 apks.c.version_code == info.version_code)).first()
+            _apply_upload_fields(conn, store.id, info.package, meta if listing_meta is None else listing_meta)
             if existing is not None:
                 if existing.sha256 != info.sha256:
                     raise Failure(problem(errors.APK_VERSION_CONFLICT, "apk", package=info.package,
@@ -174,7 +178,13 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
                 conn.execute(apks.update().where(apks.c.id == existing.id).values(removed_at=None))
                 apk_id = existing.id
             else:
-                apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, meta, utcnow()))
+                entry_meta = dict(meta)
+                if not entry_meta.get("category"):
+                    # A new version is filed under the category the app's listing names.
+                    listing = app_listing.latest(conn, store.id, info.package)
+                    if listing is not None and listing.category:
+                        entry_meta["category"] = listing.category
+                apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, entry_meta, utcnow()))
                                       .returning(apks.c.id)).scalar_one()
             versions.mark_dirty(conn, store.id, [info.package])
             owner_apps.on_published(conn, store.owner_id, info.package, info.label)
@@ -182,6 +192,13 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
     except BaseException:
         _delete_unreferenced(svc, created_blobs)
         raise
+
+
+def _apply_upload_fields(conn: sa.Connection, store_id: int, package: str, meta: Mapping[str, Any]) -> None:
+    current = app_listing.latest(conn, store_id, package)
+    updated = app_listing.with_upload_fields(current, meta)
+    if updated is not None and updated != current and app_listing.save(conn, store_id, package, updated):
+        versions.mark_dirty(conn, store_id, [package])
 
 
 def _delete_unreferenced(svc: Services, keys: list[str]) -> None:
@@ -240,7 +257,7 @@ def publish_known_md5(svc: Services, developer_id: int, store_name: Any, md5: An
     merged = {"description": row.description, "category": row.category, "apk_website": row.website,
               "apk_email": row.email}
     merged.update(values)
-    return _record(svc, store, info, {k: v for k, v in merged.items() if v}, None)
+    return _record(svc, store, info, {k: v for k, v in merged.items() if v}, None, listing_meta=values)
 
 
 def list_versions(svc: Services, store: Store, include_removed: bool = False) -> list[ApkVersion]:
@@ -286,3 +303,29 @@ def find_download(svc: Services, store_id: int, file_name: str, folder: str) -> 
     if folder == "apk":
         return row.id, apk_blob_key(row.sha256)
     return (row.id, icon_blob_key(row.icon_sha256)) if row.icon_sha256 else None
+
+
+def _has_published_version(conn: sa.Connection, store_id: int, package: str) -> bool:
+    return conn.execute(sa.select(apks.c.id).where(apks.c.store_id == store_id, apks.c.package == package,
+                                                   apks.c.removed_at.is_(None)).limit(1)).first() is not None
+
+
+def get_listing(svc: Services, store: Store, package: str) -> app_listing.Listing:
+    """The app's newest saved listing (empty when none was ever saved)."""
+    with svc.db.read() as conn:
+        if not _has_published_version(conn, store.id, package):
+            raise Failure(problem(errors.NO_SUCH_APP, package=package[:255]))
+        return app_listing.latest(conn, store.id, package) or app_listing.Listing()
+
+
+def put_listing(svc: Services, store: Store, package: str, body: Mapping[str, Any]) -> app_listing.Listing:
+    """Replaces the app's listing; the next index version carries it."""
+    listing, found = app_listing.parse_listing(body)
+    if found:
+        raise Failure(found)
+    with svc.db.write() as conn:
+        if not _has_published_version(conn, store.id, package):
+            raise Failure(problem(errors.NO_SUCH_APP, package=package[:255]))
+        if app_listing.save(conn, store.id, package, listing):
+            versions.mark_dirty(conn, store.id, [package])
+    return listing

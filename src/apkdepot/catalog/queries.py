@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from apkdepot.catalog import app_listing
 from apkdepot.catalog.models import APK_COLUMNS, ApkVersion
 from apkdepot.db.schema import apks, index_entries, stores
 from apkdepot.services import Services
@@ -146,3 +147,9 @@ def used_categories(svc: Services, store_ids: Sequence[int]) -> list[str]:
     with svc.db.read() as conn:
         return sorted(c for c in conn.execute(sa.select(apks.c.category).distinct().where(
             apks.c.store_id.in_(store_ids), apks.c.category.is_not(None))).scalars() if c)
+
+
+def served_listing(svc: Services, store_id: int, package: str) -> app_listing.Listing | None:
+    """The listing the store's current index version carries for the package."""
+    with svc.db.read() as conn:
+        return app_listing.served(conn, store_id, [package]).get(package)

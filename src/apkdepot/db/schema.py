@@ -263,3 +263,23 @@ fdroid_entries = sa.Table(
     sa.Index("ix_fdroid_entries_store_id_to_version_from_version", "store_id", "to_version", "from_version"),
     sa.Index("ix_fdroid_entries_store_id_package", "store_id", "package"),
 )
+
+# Store listings (catalog/app_listing.py): revisions of what a developer says about
+# an app, with the same membership intervals over index versions as the
+# F-Droid entries. from_version NULL: saved, waiting for the next index version.
+app_listings = sa.Table(
+    "app_listings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),  # JSON: Listing.public()
+    sa.Column("from_version", sa.Integer),
+    sa.Column("to_version", sa.Integer),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_app_listings_store_id_package", "store_id", "package"),
+    sa.Index("ix_app_listings_store_id_to_version_from_version", "store_id", "to_version", "from_version"),
+    sa.Index("ix_app_listings_pending_package", "store_id", "package", unique=True,
+             sqlite_where=sa.text("from_version IS NULL"), postgresql_where=sa.text("from_version IS NULL")),
+)

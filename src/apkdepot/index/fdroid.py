@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
+
+from apkdepot.catalog.app_listing import DEFAULT_LOCALE, Listing, description_html, plain_text
 
 ENTRY_VERSION = 20002
 INDEX_V1_VERSION = 20002
@@ -74,7 +76,34 @@ def _localized_file(file: dict[str, Any]) -> dict[str, Any]:
     return {"en-US": file}
 
 
-def _version_entry(v: Version) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AppTexts:
+    """What the indexes say about an app: its listing where it speaks, the
+    newest APK's label and upload fields where it does not."""
+
+    names: dict[str, str]
+    summaries: dict[str, str]
+    descriptions: dict[str, str]  # HTML (index-v2, index-v1) from the listing's Markdown
+    category: str | None
+    website: str | None
+    email: str | None
+    source_url: str | None
+    license: str | None
+
+
+def app_texts(listed: list[Version], listing: Listing | None) -> AppTexts:
+    newest = listed[0]
+    listing = listing or Listing()
+    descriptions = {tag: description_html(text) for tag, text in listing.localized("description").items()}
+    if not descriptions and newest.description:
+        descriptions = _localized(newest.description)
+    return AppTexts(names={**_localized(newest.label), **listing.localized("name")},
+                    summaries=listing.localized("summary"), descriptions=descriptions,
+                    category=listing.category or newest.category, website=listing.website,
+                    email=listing.email, source_url=listing.source_url, license=listing.license)
+
+
+def _version_entry(v: Version, listing: Listing | None = None) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "versionName": v.version_name, "versionCode": v.version_code,
         "usesSdk": {"minSdkVersion": v.min_sdk, "targetSdkVersion": v.target_sdk},
@@ -89,8 +118,12 @@ def _version_entry(v: Version) -> dict[str, Any]:
         manifest["features"] = [{"name": name} for name in v.features()]
     if v.abis:
         manifest["nativecode"] = list(v.abis)
-    return {"added": v.added_ms, "file": {"name": f"/{v.file_name}", "sha256": v.sha256, "size": v.size},
-            "manifest": manifest}
+    entry = {"added": v.added_ms, "file": {"name": f"/{v.file_name}", "sha256": v.sha256, "size": v.size},
+             "manifest": manifest}
+    notes = listing.notes_for(v.version_code) if listing is not None else {}
+    if notes:
+        entry["whatsNew"] = {tag: plain_text(text) for tag, text in sorted(notes.items())}
+    return entry
 
 
 def group(versions: Iterable[Version]) -> dict[str, list[Version]]:
@@ -102,15 +135,22 @@ def group(versions: Iterable[Version]) -> dict[str, list[Version]]:
     return packages
 
 
-def _metadata(listed: list[Version]) -> dict[str, Any]:
+def _metadata(listed: list[Version], listing: Listing | None) -> dict[str, Any]:
     newest = listed[0]
+    texts = app_texts(listed, listing)
     metadata: dict[str, Any] = {"added": min(v.added_ms for v in listed),
                                 "lastUpdated": max(v.added_ms for v in listed),
-                                "name": _localized(newest.label)}
-    if newest.description:
-        metadata["description"] = _localized(newest.description)
-    if newest.category:
-        metadata["categories"] = [newest.category]
+                                "name": texts.names}
+    if texts.summaries:
+        metadata["summary"] = texts.summaries
+    if texts.descriptions:
+        metadata["description"] = texts.descriptions
+    if texts.category:
+        metadata["categories"] = [texts.category]
+    for key, value in (("webSite", texts.website), ("authorEmail", texts.email), ("sourceCode", texts.source_url),
+                       ("license", texts.license)):
+        if value:
+            metadata[key] = value
     if newest.icon_name:
         icon: dict[str, Any] = {"name": f"/icons/{newest.icon_name}"}
         if newest.icon_sha256:
@@ -119,14 +159,17 @@ def _metadata(listed: list[Version]) -> dict[str, Any]:
     return metadata
 
 
-def categories_of(packages: dict[str, list[Version]]) -> list[str]:
-    """Every category a listed app is in (its newest version's)."""
-    return sorted({listed[0].category for listed in packages.values() if listed[0].category})
+def categories_of(packages: dict[str, list[Version]], listings: Mapping[str, Listing] | None = None) -> list[str]:
+    """Every category a listed app is in (its listing's, else its newest version's)."""
+    listings = listings or {}
+    return sorted({c for package, listed in packages.items()
+                   if (c := app_texts(listed, listings.get(package)).category)})
 
 
-def package_v2(listed: list[Version]) -> dict[str, Any]:
+def package_v2(listed: list[Version], listing: Listing | None = None) -> dict[str, Any]:
     """One package's value in index-v2's "packages" (its versions, newest first)."""
-    return {"metadata": _metadata(listed), "versions": {v.sha256: _version_entry(v) for v in listed}}
+    return {"metadata": _metadata(listed, listing),
+            "versions": {v.sha256: _version_entry(v, listing) for v in listed}}
 
 
 def repo_block_v2(repo: Repo, categories: Iterable[str]) -> dict[str, Any]:
@@ -138,10 +181,11 @@ def repo_block_v2(repo: Repo, categories: Iterable[str]) -> dict[str, Any]:
     return block
 
 
-def index_v2(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+def index_v2(repo: Repo, versions: Iterable[Version], listings: Mapping[str, Listing] | None = None) -> dict[str, Any]:
     packages = group(versions)
-    return {"repo": repo_block_v2(repo, categories_of(packages)),
-            "packages": {package: package_v2(listed) for package, listed in packages.items()}}
+    listings = listings or {}
+    return {"repo": repo_block_v2(repo, categories_of(packages, listings)),
+            "packages": {package: package_v2(listed, listings.get(package)) for package, listed in packages.items()}}
 
 
 def merge_patch(old: Any, new: Any) -> Any:
@@ -198,15 +242,31 @@ def entry(timestamp: int, index: dict[str, Any], diffs: dict[int, dict[str, Any]
             "diffs": {str(ts): d for ts, d in sorted(diffs.items())}}
 
 
-def app_v1(package: str, listed: list[Version]) -> dict[str, Any]:
-    """One package's object in index-v1's "apps"."""
+def app_v1(package: str, listed: list[Version], listing: Listing | None = None) -> dict[str, Any]:
+    """One package's object in index-v1's "apps" (texts in the default locale at
+    the top, every locale under "localized", as fdroidserver writes them)."""
     newest = listed[0]
+    texts = app_texts(listed, listing)
+    name = texts.names.get(DEFAULT_LOCALE) or newest.label
+    summary = texts.summaries.get(DEFAULT_LOCALE) or name
     app: dict[str, Any] = {"packageName": package, "suggestedVersionCode": str(newest.version_code),
-                           "name": newest.label, "summary": newest.label, "license": "Unknown",
+                           "name": name, "summary": summary, "license": texts.license or "Unknown",
                            "added": min(v.added_ms for v in listed), "lastUpdated": max(v.added_ms for v in listed),
-                           "categories": [newest.category] if newest.category else []}
-    if newest.description:
-        app["description"] = newest.description
+                           "categories": [texts.category] if texts.category else []}
+    if texts.descriptions.get(DEFAULT_LOCALE):
+        app["description"] = texts.descriptions[DEFAULT_LOCALE]
+    for key, value in (("webSite", texts.website), ("authorEmail", texts.email), ("sourceCode", texts.source_url)):
+        if value:
+            app[key] = value
+    localized: dict[str, dict[str, str]] = {}
+    for key, values in (("name", texts.names), ("summary", texts.summaries), ("description", texts.descriptions)):
+        for tag, value in values.items():
+            localized.setdefault(tag, {})[key] = value
+    notes = listing.notes_for(newest.version_code) if listing is not None else {}
+    for tag, value in notes.items():
+        localized.setdefault(tag, {})["whatsNew"] = plain_text(value)
+    if listing is not None and localized:
+        app["localized"] = {tag: localized[tag] for tag in sorted(localized)}
     if newest.icon_name:
         app["icon"] = newest.icon_name
     return app
@@ -233,12 +293,13 @@ def repo_block_v1(repo: Repo) -> dict[str, Any]:
 V1_REQUESTS = {"install": [], "uninstall": []}
 
 
-def index_v1(repo: Repo, versions: Iterable[Version]) -> dict[str, Any]:
+def index_v1(repo: Repo, versions: Iterable[Version], listings: Mapping[str, Listing] | None = None) -> dict[str, Any]:
     packages = group(versions)
+    listings = listings or {}
     return {
         "repo": repo_block_v1(repo),
         "requests": V1_REQUESTS,
-        "apps": [app_v1(package, listed) for package, listed in sorted(packages.items())],
+        "apps": [app_v1(package, listed, listings.get(package)) for package, listed in sorted(packages.items())],
         "packages": {package: package_v1(listed) for package, listed in sorted(packages.items())},
     }
 
@@ -253,7 +314,7 @@ def _short_permission(name: str) -> str:
     return name.removeprefix("android.permission.")
 
 
-def index_v0_xml(repo: Repo, versions: Iterable[Version]) -> bytes:
+def index_v0_xml(repo: Repo, versions: Iterable[Version], listings: Mapping[str, Listing] | None = None) -> bytes:
     """The old F-Droid index.xml (fdroidserver's make_v0), which Obtainium and
     other older readers still fetch from third-party repositories."""
     from xml.sax.saxutils import escape, quoteattr
@@ -265,17 +326,24 @@ def index_v0_xml(repo: Repo, versions: Iterable[Version]) -> bytes:
            f'<repo icon="icon.png" name={quoteattr(repo.name)} timestamp="{repo.timestamp // 1000}" '
            f'url={quoteattr(repo.address)} version="{INDEX_V1_VERSION}">'
            f'{element("description", repo.description or repo.name)}</repo>']
+    listings = listings or {}
     for package, listed in sorted(group(versions).items()):
         newest = listed[0]
+        texts = app_texts(listed, listings.get(package))
+        name = texts.names.get(DEFAULT_LOCALE) or newest.label
         out.append(f"<application id={quoteattr(package)}>")
         out += [element("id", package), element("added", _day(min(v.added_ms for v in listed))),
-                element("lastupdated", _day(max(v.added_ms for v in listed))), element("name", newest.label),
-                element("summary", newest.label), element("desc", newest.description or newest.label),
-                element("license", "Unknown")]
+                element("lastupdated", _day(max(v.added_ms for v in listed))), element("name", name),
+                element("summary", texts.summaries.get(DEFAULT_LOCALE) or name),
+                element("desc", texts.descriptions.get(DEFAULT_LOCALE) or name),
+                element("license", texts.license or "Unknown")]
+        for tag, value in (("web", texts.website), ("source", texts.source_url), ("email", texts.email)):
+            if value:
+                out.append(element(tag, value))
         if newest.icon_name:
             out.append(element("icon", newest.icon_name))
-        if newest.category:
-            out += [element("categories", newest.category), element("category", newest.category)]
+        if texts.category:
+            out += [element("categories", texts.category), element("category", texts.category)]
         out += [element("marketversion", newest.version_name), element("marketvercode", newest.version_code)]
         for v in listed:
             out.append("<package>")

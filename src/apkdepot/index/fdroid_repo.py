@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from apkdepot.catalog import app_listing
 from apkdepot.catalog import stores as store_service
 from apkdepot.db.schema import apks, fdroid_entries, index_versions
 from apkdepot.db.time import as_utc
@@ -89,7 +90,8 @@ def repo_for(store: StoreView, base_url: str, timestamp: int) -> fdroid.Repo:
 
 
 def index_at(conn: sa.Connection, svc: Services, store: StoreView, version: int, timestamp: int) -> dict[str, Any]:
-    return fdroid.index_v2(repo_for(store, svc.settings.base_url, timestamp), versions_at(conn, store.id, version))
+    return fdroid.index_v2(repo_for(store, svc.settings.base_url, timestamp), versions_at(conn, store.id, version),
+                           app_listing.at_version(conn, store.id, version))
 
 
 def _num_packages(document: dict[str, Any]) -> int:
@@ -116,15 +118,18 @@ def _indexes(conn: sa.Connection, svc: Services, store: StoreView, version: int,
     repo = repo_for(store, svc.settings.base_url, times[version])
     if earlier is None:
         listed = versions_at(conn, store.id, version)
-        return fdroid.to_bytes(fdroid.index_v2(repo, listed)), fdroid.to_bytes(fdroid.index_v1(repo, listed))
+        said = app_listing.at_version(conn, store.id, version)
+        return (fdroid.to_bytes(fdroid.index_v2(repo, listed, said)),
+                fdroid.to_bytes(fdroid.index_v1(repo, listed, said)))
     old, v2_before, v1_before = earlier
     changed = changed_packages(conn, store.id, old, version)
     now = fdroid.group(versions_at(conn, store.id, version, changed))
+    said = app_listing.at_version(conn, store.id, version, changed)
     v2 = fdroid_splice.splice_v2(v2_before, lambda names: fdroid.repo_block_v2(repo, names),
-                                 {p: fdroid.package_v2(now[p]) if p in now else None for p in changed})
+                                 {p: fdroid.package_v2(now[p], said.get(p)) if p in now else None for p in changed})
     v1 = fdroid_splice.splice_v1(v1_before, fdroid.repo_block_v1(repo),
-                                 {p: (fdroid.app_v1(p, now[p]), fdroid.package_v1(now[p])) if p in now else None
-                                  for p in changed})
+                                 {p: (fdroid.app_v1(p, now[p], said.get(p)), fdroid.package_v1(now[p]))
+                                  if p in now else None for p in changed})
     return v2, v1
 
 
@@ -160,7 +165,7 @@ def index_xml(svc: Services, store: StoreView, version: int) -> bytes:
     with svc.db.read() as conn:
         times = version_times(conn, store.id)
         return fdroid.index_v0_xml(repo_for(store, svc.settings.base_url, times[version]),
-                                   versions_at(conn, store.id, version))
+                                   versions_at(conn, store.id, version), app_listing.at_version(conn, store.id, version))
 
 
 class ServedIndex:
@@ -219,23 +224,27 @@ def _diff_bytes(conn: sa.Connection, svc: Services, store: StoreView, old: int, 
 
 
 def changed_packages(conn: sa.Connection, store_id: int, old: int, new: int) -> list[str]:
-    """Packages whose listed versions differ between two index versions: those
-    with an interval that opened or closed after ``old`` (up to ``new``)."""
+    """Packages whose listed versions or listing differ between two index
+    versions: those with an interval (of an APK or of a listing revision) that
+    opened or closed after ``old`` (up to ``new``)."""
     opened = sa.and_(fdroid_entries.c.from_version > old, fdroid_entries.c.from_version <= new)
     closed = sa.and_(fdroid_entries.c.to_version > old, fdroid_entries.c.to_version <= new)
-    return sorted(conn.execute(sa.select(fdroid_entries.c.package).where(
+    moved = set(conn.execute(sa.select(fdroid_entries.c.package).where(
         fdroid_entries.c.store_id == store_id, sa.or_(opened, closed)).distinct()).scalars())
+    return sorted(moved | app_listing.changed_between(conn, store_id, old, new))
 
 
 def diff_document(conn: sa.Connection, store: StoreView, old: int, new: int, current: ServedIndex) -> dict[str, Any]:
     """The RFC 7396 patch from version ``old`` to the served ``current`` document.
-    Package entries are pure functions of immutable APK rows, so only the
+    Package entries are pure functions of immutable APK rows and listing
+    revisions, so only the
     packages that changed in between need looking at: the cost follows the
     change, not the store. The repo block travels whole (it has the new timestamp),
     with a null for each category no longer listed: a merge patch keeps what it
     does not delete. Only a changed package can take a category away with it."""
     changed = changed_packages(conn, store.id, old, new)
-    before = fdroid.index_v2(fdroid.Repo("", "", "", 0), versions_at(conn, store.id, old, changed))["packages"]
+    before = fdroid.index_v2(fdroid.Repo("", "", "", 0), versions_at(conn, store.id, old, changed),
+                             app_listing.at_version(conn, store.id, old, changed))["packages"]
     repo = current.repo()
     listed_now = repo.get("categories") or {}
     gone = {name for value in before.values() for name in value["metadata"].get("categories", ())} - listed_now.keys()

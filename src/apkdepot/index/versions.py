@@ -30,6 +30,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
+from apkdepot.catalog import app_listing
 from apkdepot.db.schema import (
     apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_versions, stores,
 )
@@ -275,6 +276,7 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
         changes: list[EntryChange] = []
         for package in packages:
             changed |= _move_fdroid_intervals(conn, store_id, package, new_version)
+            changed |= app_listing.promote_pending(conn, store_id, package, new_version)
             desired = _desired_entry(conn, store_id, package)
             current = conn.execute(sa.select(index_entries.c.id, index_entries.c.apk_id).where(
                 index_entries.c.store_id == store_id, index_entries.c.package == package,

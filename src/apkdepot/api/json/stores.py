@@ -133,3 +133,23 @@ class StoresController(Controller):
         removed = await run(publishing.remove_app, svc, store, package)
         await changed(request)
         return ok({"removed_versions": removed})
+
+    @get("/{name:str}/apps/{package:str}/listing", summary="An app's listing: texts per language, links, "
+         "category and release notes")
+    async def get_listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        listing = await run(publishing.get_listing, svc, store, package)
+        return ok({"listing": listing.public()})
+
+    @put("/{name:str}/apps/{package:str}/listing", summary="Replace an app's listing (the next index version "
+         "carries it)")
+    async def put_listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        listing = await run(publishing.put_listing, svc, store, package, body)
+        await changed(request)
+        return ok({"listing": listing.public()})

@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.contract import NOT_BLANK
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
-from apkdepot.catalog import listing, queries
+from apkdepot.catalog import app_listing, listing, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -135,11 +135,14 @@ def app_card(call: V7Call, store: CachedStore, app: queries.App, full: bool = Fa
             "hardware": {"sdk": app.min_sdk, "cpus": app.abis, "densities": []},
             "flags": {"votes": []}, "tags": [], "used_features": app.details.get("features") or [],
             "used_permissions": app.permissions})
-        card["developer"] = {"name": store.name, "website": app.website or "", "email": app.email or "",
-                             "privacy": ""}
+        said = app_listing.shown(app, queries.served_listing(call.svc, store.id, app.package),
+                              call.params.get("lang") or call.locale)
+        card["name"] = said.name
+        card["developer"] = {"name": store.name, "website": said.website, "email": said.email,
+                             "privacy": said.privacy_url}
         card["age"] = {"name": "All", "title": "All", "rating": 0}
-        card["media"] = {"description": app.description, "keywords": [], "news": "", "screenshots": [],
-                         "videos": []}
+        card["media"] = {"description": said.description, "summary": said.summary, "keywords": [],
+                         "news": said.news, "screenshots": [], "videos": []}
         card["urls"] = {"w": f"{call.base_url}/stores/{store.name}/{app.package}"}
         card["stats"]["prating"] = _unrated()
     return card

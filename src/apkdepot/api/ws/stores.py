@@ -11,7 +11,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
-from apkdepot.catalog import categories, listing, queries
+from apkdepot.catalog import app_listing, categories, listing, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -270,18 +270,19 @@ def list_repository_local_apk_names(call: WsCall) -> dict[str, Any]:
 # --- getApkInfo ---------------------------------------------------------------------
 
 def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, Any]:
+    said = app_listing.shown(app, queries.served_listing(call.svc, store.id, app.package), call.get("lang") or call.locale)
     return {
         "apk": {"id": app.id, "repo": store.name, "package": app.package, "vername": app.version_name,
                 "vercode": app.version_code, "path": apk_url(call.base_url, store.name, app.file_name),
                 "icon": apk_url(call.base_url, store.name, app.icon_name, "icons") if app.icon_name else None,
                 "minSdk": app.min_sdk, "size": app.size, "md5sum": app.md5, "permissions": app.permissions},
         # meta.developer is an object and downloads a number in the apps' models (GetApkInfoJson.Meta).
-        "meta": {"title": app.label, "description": app.description,
-                 "developer": {"info": {"name": store.name, "email": app.email or "", "website": app.website or "",
-                                        "privacy_policy": ""}},
+        "meta": {"title": said.name, "description": said.description, "news": said.news,
+                 "developer": {"info": {"name": store.name, "email": said.email, "website": said.website,
+                                        "privacy_policy": said.privacy_url}},
                  "downloads": app.downloads,
                  # The Uploader preselects meta.categories.standard[1].id (unguarded: always two entries).
-                 "categories": {"standard": categories.path_of(app.category), "custom": []}},
+                 "categories": {"standard": categories.path_of(said.category), "custom": []}},
         # The 6.x app compares this with its own "5A:9D:…" form (AptoideUtils.computeSHA1sumFromBytes).
         "signature": {"SHA1": colon_hex(app.signer_sha1)},
     }
