@@ -4,7 +4,7 @@ from alembic.migration import MigrationContext
 
 from apkdepot.db.engine import make_engine
 from apkdepot.db.migrate import downgrade, upgrade
-from apkdepot.db.schema import metadata
+from apkdepot.db.schema import include_object, metadata
 from tests.conftest import BACKENDS
 
 
@@ -12,7 +12,7 @@ from tests.conftest import BACKENDS
 def test_migrations_create_exactly_the_declared_schema(database_url):
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), metadata)
     engine.dispose()
     assert diff == []
 
@@ -23,5 +23,5 @@ def test_migrations_go_down_and_up_again(tmp_path):
     downgrade(engine, "base")
     upgrade(engine)
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), metadata) == []
     engine.dispose()

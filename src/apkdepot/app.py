@@ -29,6 +29,7 @@ from litestar.static_files import create_static_files_router
 
 from apkdepot.api.fdroid import fdroid_file
 from apkdepot.docs.site import DocsPages
+from apkdepot.portal.store_front import StoreFront
 from apkdepot.portal.views import Dashboard, PublicPages
 from apkdepot.api.hot import HotPath
 from apkdepot.api.origin import HostGuard
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Litestar(
         route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
-                        AppsController, app_list, fdroid_file, *REPO_ROUTES, PublicPages, Dashboard, DocsPages,
+                        AppsController, app_list, fdroid_file, *REPO_ROUTES, PublicPages, StoreFront, Dashboard, DocsPages,
                         create_static_files_router(path="/static", directories=[Path(__file__).with_name("portal") / "static"],
                                                    include_in_schema=False)],
         exception_handlers={

@@ -126,12 +126,14 @@ def test_public_store_pages(client, svc):
     upload(client, token, "shop", "alpha-2.apk")
     flush(client)
     page = client.get("/stores/shop").text
-    assert "Nice apps" in page and "/repo/shop/apk/org.apkdepot.alpha_2.apk" in page and "/repo/shop/icons/" in page
+    assert "Nice apps" in page and 'href="/stores/shop/org.apkdepot.alpha"' in page and "/repo/shop/icons/" in page
     fingerprint = client.get("/api/stores/shop", headers={"Authorization": f"Bearer {token}"}).json()["store"]["fdroid"]["fingerprint"]
-    assert f'<code id="fdroid-fingerprint">{fingerprint}</code>' in page
+    assert f'<code id="fdroid-fingerprint" class="wrap">{fingerprint}</code>' in page
     assert f"/fdroid/shop/repo?fingerprint={fingerprint}" in page
     versions = client.get("/stores/shop/org.apkdepot.alpha").text
     assert "org.apkdepot.alpha_1.apk" in versions and "org.apkdepot.alpha_2.apk" in versions
+    # The download button offers the listed (newest) version.
+    assert '<a class="button" href="/repo/shop/apk/org.apkdepot.alpha_2.apk" download>' in versions
     assert client.get("/stores/hidden").status_code == 404
     assert client.get("/stores/shop/no.such.app").status_code == 404
 

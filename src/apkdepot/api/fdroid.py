@@ -18,6 +18,7 @@ from apkdepot.api.repo import (
 )
 from apkdepot.catalog import publishing
 from apkdepot.numbers import is_ascii_digits, parse_whole
+from apkdepot.portal.store_front import fdroid_landing
 from apkdepot.index import fdroid_repo
 
 VERSION_FILES = {
@@ -57,14 +58,17 @@ def _remembered(request: Request, key: str, load) -> tuple[bytes, bytes]:
     return request.app.state.runtime.files.get_or_make(key, make)
 
 
-@route("/fdroid/{store_name:str}/repo/{rest:path}", http_method=["GET", "HEAD"],
+@route(["/fdroid/{store_name:str}/repo", "/fdroid/{store_name:str}/repo/{rest:path}"], http_method=["GET", "HEAD"],
        summary="The store as an F-Droid repository (entry.jar, index-v2.json, diffs, index-v1.jar, index.xml, APKs, icons)",
        tags=["f-droid"])
-async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPath[str]) -> Response:
+async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPath[str] = "") -> Response:
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or store.private:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
     name = rest.lstrip("/")
+    if name in ("", "index.html"):
+        # The repository's own address, opened in a browser (F-Droid asks only for the files below it).
+        return await fdroid_landing(request, store)
     view = fdroid_repo.StoreView(store.id, store.name, store.description, store.avatar_key)
     if name in VERSION_FILES:
         key = fdroid_repo.file_key(store.id, store.version, name)

@@ -71,6 +71,15 @@ def get_store(svc: Services, name: str) -> Store | None:
     return Store.from_row(row) if row else None
 
 
+def stores_by_ids(svc: Services, ids) -> list[Store]:
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    with svc.db.read() as conn:
+        rows = conn.execute(sa.select(stores).where(stores.c.id.in_(ids))).all()
+    return [Store.from_row(r) for r in rows]
+
+
 def list_stores(svc: Services, owner_id: int) -> list[Store]:
     with svc.db.read() as conn:
         rows = conn.execute(sa.select(stores).where(stores.c.owner_id == owner_id).order_by(stores.c.id)).all()

@@ -283,3 +283,35 @@ app_listings = sa.Table(
     sa.Index("ix_app_listings_pending_package", "store_id", "package", unique=True,
              sqlite_where=sa.text("from_version IS NULL"), postgresql_where=sa.text("from_version IS NULL")),
 )
+
+# The store front (catalog/store_front.py): one row per listed package of a
+# store, with its searchable texts folded to lower case without accents.
+# The full-text structures over it are the database's own and live outside
+# this metadata (DATABASE_SIDE_OBJECTS): SQLite's FTS5 table app_search_fts
+# with its triggers, PostgreSQL's GIN index ix_app_search_document.
+app_search = sa.Table(
+    "app_search",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("category", sa.String(100)),
+    sa.Column("sort_name", sa.String(255), nullable=False),
+    sa.Index("ix_app_search_store_id_package", "store_id", "package", unique=True),
+    sa.Index("ix_app_search_store_id_category", "store_id", "category"),
+    sa.Index("ix_app_search_store_id_sort_name", "store_id", "sort_name"),
+)
+
+# Tables and indexes the migrations make with the database's own SQL, which a
+# comparison of this metadata with a database leaves alone.
+DATABASE_SIDE_OBJECTS = frozenset({
+    "app_search_fts", "app_search_fts_data", "app_search_fts_idx", "app_search_fts_content",
+    "app_search_fts_docsize", "app_search_fts_config", "ix_app_search_document",
+})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: everything but DATABASE_SIDE_OBJECTS."""
+    return name not in DATABASE_SIDE_OBJECTS

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from apkdepot.catalog import app_listing
+from apkdepot.catalog import app_listing, store_front
 from apkdepot.db.schema import (
     apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_versions, stores,
 )
@@ -291,6 +291,8 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
                 conn.execute(index_entries.insert().values(store_id=store_id, apk_id=desired, package=package,
                                                            from_version=new_version))
         conn.execute(index_pending.delete().where(index_pending.c.store_id == store_id))
+        if changed:
+            store_front.refresh(conn, store_id, packages)
         if not changed:
             conn.execute(stores.update().where(stores.c.id == store_id).values(dirty_since=None))
             return None

@@ -243,30 +243,6 @@ class PublicPages(Controller):
         return render(request, "message.html", heading=gettext(locale, "Your new password is saved."),
                       link="/login", link_text=gettext(locale, "Log in"))
 
-    @get("/stores/{name:str}")
-    async def store_page(self, request: Request, name: FromPath[str]) -> Response:
-        svc = services(request)
-        store = request.app.state.runtime.cache.get(name) if len(name) <= 50 else None
-        if store is None or store.private:
-            return render(request, "message.html", 404, heading=gettext(locale_of(request), "Not found"))
-        apps, _ = await run(queries.listed_apps, svc, store.id, 500, 0, "alpha")
-        fingerprint = (await run(stores.fingerprint_of, svc, store.id) or "").upper()
-        fdroid = {"fingerprint": fingerprint,
-                  "url": f"{base_url(request, svc)}/fdroid/{store.name}/repo?fingerprint={fingerprint}"} if fingerprint else None
-        return render(request, "store_public.html", session=await current_session(request), store=store, apps=apps,
-                      fdroid=fdroid)
-
-    @get("/stores/{name:str}/{package:str}")
-    async def app_page(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
-        svc = services(request)
-        cached = request.app.state.runtime.cache.get(name) if len(name) <= 50 else None
-        store = await run(stores.get_store, svc, name) if cached and not cached.private else None
-        found = [v for v in await run(publishing.list_versions, svc, store) if v.package == package] if store else []
-        if not found:
-            return render(request, "message.html", 404, heading=gettext(locale_of(request), "Not found"))
-        return render(request, "app_public.html", session=await current_session(request), store=store,
-                      package=package, label=found[0].label, versions=found)
-
 
 class Dashboard(Controller):
     path = "/dashboard"
