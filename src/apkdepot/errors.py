@@ -133,6 +133,10 @@ LISTING_LOCALE_TWICE = _define("LIST-5", N_("The language {locale} is given twic
 LISTING_VERSION_INVALID = _define("LIST-6", N_("Invalid version code for release notes: {version_code}"), 422)
 LISTING_TOO_MANY = _define("LIST-7", N_("Too many entries in {name} (at most {max})"), 422)
 NO_SUCH_APP = _define("LIST-8", N_("No app {package} is published in this store"), 404)
+LISTING_IMAGE_REFUSED = _define("LIST-9", N_("The image cannot be used: {detail}"), 422)
+LISTING_IMAGE_UNKNOWN = _define("LIST-10", N_("No image {image} was uploaded for this app"), 422)
+LISTING_IMAGE_TOO_LARGE = _define("LIST-11", N_("The image is larger than {limit} MB."), 413)
+LISTING_IMAGE_MISSING = _define("LIST-12", N_("Send the image as the multipart file field \"image\"."), 400)
 
 # --- Authentication ----------------------------------------------------------
 BAD_CREDENTIALS = _define("AUTH-1", N_("Invalid user credentials"), 401)

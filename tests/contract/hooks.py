@@ -29,6 +29,20 @@ schemathesis.openapi.format("apkdepot-image", st.builds(
     lambda magic, rest: magic + rest, st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"]),
     st.binary(max_size=2048)))
 
+# "A PNG, JPEG or WebP image" the server can use: real images of the allowed sizes.
+def _image(size: tuple[int, int], fmt: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (11, 110, 79)).save(out, fmt)
+    return out.getvalue()
+
+
+schemathesis.openapi.format("apkdepot-screenshot", st.sampled_from(
+    [_image((320, 640), "PNG"), _image((1024, 500), "JPEG"), _image((400, 800), "WEBP")]))
+
 # "A signed APK": the real test APKs, so valid uploads are published (or conflict).
 from pathlib import Path  # noqa: E402
 

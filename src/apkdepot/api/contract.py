@@ -145,6 +145,12 @@ _ONE_LINE = r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 _LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
+_IMAGE_NAME = {"type": "string", "pattern": r"^[0-9a-f]{64}\.(png|jpg|webp)$",
+               "description": "<sha256>.<extension>, as the upload answered"}
+# An image by its name, or as GET shows it (only the name is read).
+_IMAGE_REF = {"anyOf": [_IMAGE_NAME, {"type": "object", "required": ["name"], "properties": {"name": _IMAGE_NAME}}]}
+
+
 def _listing_text(limit: int, pattern: str = _ONE_LINE) -> dict[str, Any]:
     return {"type": ["string", "null"], "maxLength": limit, "pattern": pattern}
 
@@ -174,6 +180,24 @@ LISTING = {
                           "additionalProperties": {"type": "object", "maxProperties": 80,
                                                    "propertyNames": {"pattern": _LOCALE_TAG},
                                                    "additionalProperties": _listing_text(500, _LINES)}},
+        "screenshots": {"type": "object", "maxProperties": 80, "propertyNames": {"pattern": _LOCALE_TAG},
+                        "description": "BCP 47 tag -> phone screenshots in order (images uploaded for the app; "
+                                       "422 LIST-10 names one that was not)",
+                        "additionalProperties": {"type": "array", "maxItems": 8, "uniqueItems": True,
+                                                 "items": _IMAGE_REF}},
+        "feature_graphic": {"type": "object", "maxProperties": 80, "propertyNames": {"pattern": _LOCALE_TAG},
+                            "description": "BCP 47 tag -> feature graphic (an image uploaded for the app)",
+                            "additionalProperties": _IMAGE_REF},
+    },
+}
+LISTING_IMAGE_UPLOAD = {
+    "type": "object", "required": ["image"],
+    "properties": {
+        "image": {"type": "string", "format": "apkdepot-screenshot",
+                  "description": "A PNG, JPEG or WebP image of at most 8 MB, each side 320 to 3,840 px, sides at most "
+                                 "2.5:1 (decoded whole by the server: LIST-9 when it cannot be used)"},
+        "kind": {"enum": ["phone", "feature"], "description": "A phone screenshot (the default) or the feature graphic"},
+        "locale": {"type": "string", "pattern": _LOCALE_TAG, "description": "BCP 47 tag; en-US by default"},
     },
 }
 
@@ -232,6 +256,8 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("GET", "/api/stores/{name}/apps/{package}/listing"): ({}, failures(*AUTH, 404)),
     ("PUT", "/api/stores/{name}/apps/{package}/listing"): ({"application/json": LISTING},
                                                           failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("POST", "/api/stores/{name}/apps/{package}/listing/images"): (
+        {"multipart/form-data": LISTING_IMAGE_UPLOAD}, failures(*AUTH, 400, 404, 413, 422, 429, 503)),
     ("POST", "/api/tokens"): ({"application/json": TOKEN_CREATE}, failures(*AUTH, *JSON_BODY, 422)),
     ("GET", "/api/tokens"): ({}, failures(*AUTH)),
     ("DELETE", "/api/tokens/{token_id}"): ({}, failures(*AUTH, 404)),
@@ -254,9 +280,15 @@ FILES: dict[tuple[str, str], dict[int, str]] = {
     ("GET", "/repo/{store_name}/icons/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
                                                       401: "A private store without its credentials",
                                                       404: "No such store or file", 416: "The Range is outside the file"},
+    ("GET", "/repo/{store_name}/images/{package}/{rest}"): {206: "The Range asked for",
+                                                            304: "If-None-Match matched",
+                                                            401: "A private store without its credentials",
+                                                            404: "No such store or image",
+                                                            416: "The Range is outside the file"},
     ("GET", "/repo/{store_name}/avatar"): {206: "The Range asked for", 304: "If-None-Match matched",
                                            401: "A private store without its credentials",
                                            404: "No such store or avatar", 416: "The Range is outside the file"},
+    ("GET", "/fdroid/{store_name}/repo"): {404: "No such public store"},
     ("GET", "/fdroid/{store_name}/repo/{rest}"): {206: "The Range asked for", 304: "If-None-Match matched",
                                                   404: "No such public store or file",
                                                   416: "The Range is outside the file"},
@@ -279,8 +311,11 @@ FILE_MEDIA: dict[str, tuple[str, ...]] = {
     "/repo/{store_name}/apk/{file_name}": ("application/vnd.android.package-archive",),
     "/repo/{store_name}/icons/{file_name}": ("image/png",),
     "/repo/{store_name}/avatar": ("image/png", "image/jpeg"),
+    "/repo/{store_name}/images/{package}/{rest}": ("image/png", "image/jpeg", "image/webp"),
+    "/fdroid/{store_name}/repo": ("text/html",),
     "/fdroid/{store_name}/repo/{rest}": ("application/json", "application/java-archive", "application/xml",
-                                         "application/vnd.android.package-archive", "image/png", "image/jpeg"),
+                                         "application/vnd.android.package-archive", "image/png", "image/jpeg",
+                                         "image/webp", "text/html"),
 }
 # Error bodies of those paths: XML envelopes for files, JSON elsewhere.
 ERROR_MEDIA: dict[str, str] = {"/healthz": "application/json", "/metrics": "text/plain",

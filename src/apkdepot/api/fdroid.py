@@ -15,8 +15,9 @@ from apkdepot import errors
 from apkdepot.api.json.common import run
 from apkdepot.api.repo import (
     APK_MEDIA_TYPE, _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, parse_range,
+    serve_listing_image,
 )
-from apkdepot.catalog import publishing
+from apkdepot.catalog import app_listing, publishing
 from apkdepot.numbers import is_ascii_digits, parse_whole
 from apkdepot.portal.store_front import fdroid_landing
 from apkdepot.index import fdroid_repo
@@ -93,6 +94,11 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
         return await run(_file_response, request, svc, store.avatar_key, "image/png",
                          store.avatar_key.split("/")[1].split(".")[0])
     folder, _, file_name = name.rpartition("/")
+    if app_listing.IMAGE_NAME_RE.match(file_name) and folder.count("/") in (1, 2):
+        # <package>/<locale>/phoneScreenshots/<name> or <package>/<locale>/<name>: where the index files put them
+        package, _, below = folder.partition("/")
+        if below.count("/") == 0 or below.endswith("/phoneScreenshots"):
+            return await serve_listing_image(request, svc, store.id, package, file_name)
     if folder == "" and file_name.endswith(".apk"):
         found = await run(publishing.find_download, svc, store.id, file_name[:300], "apk")
         if found:

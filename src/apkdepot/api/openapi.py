@@ -151,7 +151,7 @@ def _capped(schema: Any, limit: int) -> Any:
     capped = {k: _capped(v, limit) for k, v in schema.items()}
     types = capped.get("type")
     if (types == "string" or (isinstance(types, list) and "string" in types)) and "maxLength" not in capped \
-            and capped.get("format") not in ("binary", "apkdepot-image", "apkdepot-apk"):
+            and capped.get("format") not in ("binary", "apkdepot-image", "apkdepot-apk", "apkdepot-screenshot"):
         capped["maxLength"] = limit
     return capped
 

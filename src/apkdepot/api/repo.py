@@ -26,7 +26,7 @@ from apkdepot.api.answer import Answer
 from apkdepot.api.json.common import run
 from apkdepot.api.ws.dispatch import payload_for_problems
 from apkdepot.api.ws.render import render
-from apkdepot.catalog import publishing, queries
+from apkdepot.catalog import listing_images, publishing, queries
 from apkdepot.catalog.downloads import DownloadCounter
 from apkdepot.errors import problem
 from apkdepot.index import infoxml, static_mirror, versions
@@ -346,6 +346,27 @@ async def icon_file(request: Request, store_name: FromPath[str], file_name: From
     return await _serve_store_file(request, store_name, file_name, "icons")
 
 
+@route("/repo/{store_name:str}/images/{package:str}/{rest:path}", http_method=["GET", "HEAD"], tags=["repository"],
+       summary="An image of an app's listing (also below thumbs/mobile/, where the Aptoide apps look for thumbnails)")
+async def listing_image_file(request: Request, store_name: FromPath[str], package: FromPath[str],
+                             rest: FromPath[str]) -> Response:
+    svc, rt, store = _store_lookup(request, store_name)
+    if store is None:
+        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
+    if not await _authorized(svc, rt, store, request):
+        return _unauthorized(store).to_response()
+    name = rest.lstrip("/").removeprefix("thumbs/mobile/")
+    return await serve_listing_image(request, svc, store.id, package, name)
+
+
+async def serve_listing_image(request: Request, svc: Services, store_id: int, package: str, name: str) -> Response:
+    image = await run(listing_images.find, svc, store_id, package[:255], name[:100])
+    if image is None:
+        return _xml_error(404, errors.NOT_FOUND).to_response()
+    return await run(_file_response, request, svc, listing_images.blob_key(image.name), image.media_type,
+                     image.sha256)
+
+
 @route("/repo/{store_name:str}/avatar", http_method=["GET", "HEAD"], summary="The store's avatar image", tags=["repository"])
 async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
@@ -357,4 +378,4 @@ async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     return await run(_file_response, request, svc, store.avatar_key, media_type, store.avatar_key.split("/")[1].split(".")[0])
 
 
-ROUTES = [info_xml, latest_xml, top_xml, apk_file, icon_file, avatar_file]
+ROUTES = [info_xml, latest_xml, top_xml, apk_file, icon_file, listing_image_file, avatar_file]

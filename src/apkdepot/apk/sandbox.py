@@ -23,9 +23,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
+from apkdepot.apk.images import ImageFacts, ImageRejected
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import ZipLimits
 
@@ -96,9 +98,9 @@ class _Child:
             size -= len(chunk)
         return b"".join(chunks)
 
-    def inspect(self, path: Path, wall_seconds: float) -> tuple[ApkInfo | ApkRejected, bool]:
-        """(answer, whether the child can serve again)."""
-        request = str(path).encode("utf-8")
+    def inspect(self, path: Path, wall_seconds: float, kind: bytes = b"a") -> tuple[Any, bool]:
+        """(answer: ApkInfo or ImageFacts by ``kind``, or ApkRejected; whether the child can serve again)."""
+        request = kind + str(path).encode("utf-8")
         try:
             self.process.stdin.write(struct.pack("<I", len(request)) + request)
             self.process.stdin.flush()
@@ -116,7 +118,7 @@ class _Child:
         self.served += 1
         try:
             if body[:2] == b"ok":
-                return msgspec.msgpack.decode(body[2:], type=ApkInfo), True
+                return msgspec.msgpack.decode(body[2:], type=ImageFacts if kind == b"i" else ApkInfo), True
             if body[:2] == b"no":
                 reason, detail = msgspec.msgpack.decode(body[2:])
                 return ApkRejected(str(reason), str(detail)), reason != "too_big"
@@ -148,6 +150,19 @@ class InspectorPool:
         self.started = 0  # children started so far (for tests and metrics)
 
     def inspect(self, path: Path) -> ApkInfo:
+        return self._ask(path, b"a")
+
+    def inspect_image(self, path: Path) -> ImageFacts:
+        """A listing image decoded whole in a child; raises ImageRejected for any image it cannot use."""
+        try:
+            return self._ask(path, b"i")
+        except ApkRejected as rejected:
+            if rejected.reason == "bad_image":
+                raise ImageRejected(rejected.detail) from None
+            # The child ran out of memory or time on it: a bomb, whatever its header said.
+            raise ImageRejected(f"the image is too large or too complex to decode ({rejected.detail})") from None
+
+    def _ask(self, path: Path, kind: bytes):
         with self._lock:
             if self._waiting >= self.size.queue + self.size.workers:
                 raise InspectorBusy(retry_after=max(1, int(self.limits.wall_seconds // 4)))
@@ -156,7 +171,7 @@ class InspectorPool:
             with self._slots:
                 child = self._take()
                 try:
-                    answer, reusable = child.inspect(path, self.limits.wall_seconds)
+                    answer, reusable = child.inspect(path, self.limits.wall_seconds, kind)
                 except BaseException:
                     child.kill()
                     raise

@@ -4,8 +4,8 @@ It limits itself (address space, no core files) before importing anything
 that touches a file, imports androguard once (warm), then answers requests
 on stdin/stdout until its parent closes stdin or it has served its quota:
 
-    request:  uint32 length + UTF-8 path
-    answer:   uint32 length + (b"ok" + msgpack ApkInfo | b"no" + msgpack [reason, detail])
+    request:  uint32 length + kind (b"a": an APK, b"i": a listing image) + UTF-8 path
+    answer:   uint32 length + (b"ok" + msgpack ApkInfo or ImageFacts | b"no" + msgpack [reason, detail])
 
 Before each file it sets its CPU-time soft limit to what it has used so far
 plus the per-file allowance, so a file that spins is killed by SIGXCPU
@@ -49,6 +49,7 @@ def main() -> int:
 
     import msgspec
 
+    from apkdepot.apk.images import ImageRejected, inspect_image
     from apkdepot.apk.info import ApkRejected
     from apkdepot.apk.inspect import ZipLimits, inspect_apk, warm_up
 
@@ -59,17 +60,22 @@ def main() -> int:
         header = _read_exact(0, 4)
         if header is None:
             return 0
-        raw_path = _read_exact(0, struct.unpack("<I", header)[0])
-        if raw_path is None:
+        request = _read_exact(0, struct.unpack("<I", header)[0])
+        if request is None:
             return 0
+        kind, raw_path = request[:1], request[1:]
         soft = int(_cpu_used()) + int(cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
         exit_after = False
         try:
-            answer = b"ok" + msgspec.msgpack.encode(inspect_apk(Path(raw_path.decode("utf-8")), limits,
-                                                                refuse_v1_only=refuse_v1_only == "1"))
+            path = Path(raw_path.decode("utf-8"))
+            facts = (inspect_image(path) if kind == b"i"
+                     else inspect_apk(path, limits, refuse_v1_only=refuse_v1_only == "1"))
+            answer = b"ok" + msgspec.msgpack.encode(facts)
         except ApkRejected as rejected:
             answer = b"no" + msgspec.msgpack.encode([rejected.reason, rejected.detail])
+        except ImageRejected as rejected:
+            answer = b"no" + msgspec.msgpack.encode(["bad_image", rejected.detail])
         except MemoryError:
             answer = b"no" + msgspec.msgpack.encode(["too_big", "memory limit"])
             exit_after = True

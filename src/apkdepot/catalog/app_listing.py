@@ -41,6 +41,7 @@ LICENSE_MAX = 100
 CATEGORY_MAX = 100
 MAX_LOCALES = 80
 MAX_RELEASE_NOTES_VERSIONS = 200
+MAX_SCREENSHOTS = 8  # per locale, as Google Play
 VERSION_CODE_MAX = 2**31 - 1
 
 LOCALE_TEXT_FIELDS = ("name", "summary", "description")
@@ -50,6 +51,7 @@ APP_FIELDS = ("category", "website", "email", "privacy_url", "source_url", "lice
 _LOCALE_RE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
 _LICENSE_RE = re.compile(r"^[A-Za-z0-9.+\-() ]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(?:png|jpg|webp)$")  # <sha256>.<extension>
 
 
 def normalize_locale(tag: Any) -> str | None:
@@ -80,6 +82,29 @@ class LocaleText:
 
 
 @dataclass(frozen=True)
+class ListingImage:
+    """An uploaded image a listing shows; ``name`` is ``<sha256>.<extension>``."""
+    name: str
+    media_type: str = ""
+    width: int = 0
+    height: int = 0
+    size: int = 0
+
+    @property
+    def sha256(self) -> str:
+        return self.name.partition(".")[0]
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "media_type": self.media_type, "width": self.width, "height": self.height,
+                "size": self.size}
+
+    @classmethod
+    def from_public(cls, data: Mapping[str, Any]) -> "ListingImage":
+        return cls(data["name"], data.get("media_type", ""), data.get("width", 0), data.get("height", 0),
+                   data.get("size", 0))
+
+
+@dataclass(frozen=True)
 class Listing:
     texts: Mapping[str, LocaleText] = field(default_factory=dict)
     category: str | None = None
@@ -90,6 +115,9 @@ class Listing:
     license: str | None = None
     # version code -> locale -> release notes (Markdown source)
     release_notes: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    # locale -> phone screenshots in their order; locale -> feature graphic
+    screenshots: Mapping[str, tuple[ListingImage, ...]] = field(default_factory=dict)
+    feature_graphic: Mapping[str, ListingImage] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
         """The listing as the JSON API shows and takes it."""
@@ -98,7 +126,20 @@ class Listing:
             **{name: getattr(self, name) for name in APP_FIELDS},
             "release_notes": {str(code): dict(sorted(notes.items()))
                               for code, notes in sorted(self.release_notes.items())},
+            "screenshots": {tag: [image.public() for image in images]
+                            for tag, images in sorted(self.screenshots.items()) if images},
+            "feature_graphic": {tag: image.public() for tag, image in sorted(self.feature_graphic.items())},
         }
+
+    def images(self) -> list[ListingImage]:
+        """Every image the listing shows, each once."""
+        every = [*(i for images in self.screenshots.values() for i in images), *self.feature_graphic.values()]
+        return list({image.name: image for image in every}.values())
+
+    def screenshots_in(self, locale: str) -> tuple[ListingImage, ...]:
+        """The screenshots for a locale, falling back as the texts do."""
+        tag = pick_locale(list(self.screenshots), locale)
+        return tuple(self.screenshots[tag]) if tag else ()
 
     def to_document(self) -> str:
         """The stored form: the public form, keys sorted (the same listing, the same text)."""
@@ -109,7 +150,11 @@ class Listing:
         data = json.loads(text)
         return cls(texts={tag: LocaleText(**value) for tag, value in data.get("locales", {}).items()},
                    **{name: data.get(name) for name in APP_FIELDS},
-                   release_notes={int(code): dict(notes) for code, notes in data.get("release_notes", {}).items()})
+                   release_notes={int(code): dict(notes) for code, notes in data.get("release_notes", {}).items()},
+                   screenshots={tag: tuple(ListingImage.from_public(i) for i in images)
+                                for tag, images in data.get("screenshots", {}).items()},
+                   feature_graphic={tag: ListingImage.from_public(i)
+                                    for tag, i in data.get("feature_graphic", {}).items()})
 
     def text(self, locale: str, name: str) -> str:
         """A text field in the locale asked for, else its language, else the default locale, else any."""
@@ -123,22 +168,29 @@ class Listing:
         return dict(self.release_notes.get(version_code, {}))
 
 
-def pick_localized(values: Mapping[str, str], locale: str) -> str:
-    """The value for ``locale`` (any form: pt_BR, pt-BR, pt), falling back to its
-    language, then the default locale, then English of any region, then any."""
-    present = {tag: value for tag, value in values.items() if value}
+def pick_locale(tags: Iterable[str], locale: str) -> str | None:
+    """Of the tags present, the one for ``locale`` (any form: pt_BR, pt-BR, pt),
+    falling back to its language, then the default locale, then English of any
+    region, then any."""
+    present = sorted(set(tags))
     if not present:
-        return ""
+        return None
     wanted = normalize_locale(locale) or DEFAULT_LOCALE
     if wanted in present:
-        return present[wanted]
+        return wanted
     language = wanted.split("-")[0]
     for candidates in ([t for t in present if t == language], [t for t in present if t.split("-")[0] == language],
                        [DEFAULT_LOCALE] if DEFAULT_LOCALE in present else [],
-                       [t for t in present if t.split("-")[0] == "en"], sorted(present)):
+                       [t for t in present if t.split("-")[0] == "en"], present):
         if candidates:
-            return present[sorted(candidates)[0]]
-    return ""
+            return sorted(candidates)[0]
+    return None
+
+
+def pick_localized(values: Mapping[str, str], locale: str) -> str:
+    """The value for ``locale``, falling back as ``pick_locale`` does; "" when none is set."""
+    tag = pick_locale([t for t, value in values.items() if value], locale)
+    return values[tag] if tag else ""
 
 
 # --- Markdown ---------------------------------------------------------------------
@@ -230,7 +282,7 @@ def parse_listing(body: Mapping[str, Any]) -> tuple[Listing, list[Problem]]:
     """A whole listing from the JSON API's form (Listing.public): every problem
     found, each naming its field (``locales.pt-BR.summary``, ``release_notes.12.en-US``)."""
     found: list[Problem] = []
-    unknown = sorted(set(body) - {"locales", "release_notes", *APP_FIELDS})
+    unknown = sorted(set(body) - {"locales", "release_notes", "screenshots", "feature_graphic", *APP_FIELDS})
     for name in unknown:
         found.append(problem(errors.LISTING_FIELD_UNKNOWN, name, name=name))
     texts: dict[str, LocaleText] = {}
@@ -289,7 +341,59 @@ def parse_listing(body: Mapping[str, Any]) -> tuple[Listing, list[Problem]]:
         if version_notes:
             notes[code] = version_notes
     values = {name: _app_field(name, body.get(name), found) for name in APP_FIELDS}
-    return Listing(texts=texts, release_notes=notes, **values), found
+    screenshots, feature_graphic = _parse_images(body, found)
+    return Listing(texts=texts, release_notes=notes, screenshots=screenshots, feature_graphic=feature_graphic,
+                   **values), found
+
+
+def _image_name(value: Any, where: str, found: list[Problem]) -> ListingImage | None:
+    """An image named by its name, or by the object GET gave (only its name is read)."""
+    name = value.get("name") if isinstance(value, dict) else value
+    if not isinstance(name, str) or not IMAGE_NAME_RE.match(name):
+        found.append(problem(errors.LISTING_FIELD_INVALID, where, name=where))
+        return None
+    return ListingImage(name)
+
+
+def _parse_images(body: Mapping[str, Any], found: list[Problem]
+                  ) -> tuple[dict[str, tuple[ListingImage, ...]], dict[str, ListingImage]]:
+    """``screenshots`` {locale: [image, ...]} and ``feature_graphic`` {locale: image}, by name only:
+    whether each was uploaded for the app is checked where the store is known."""
+    screenshots: dict[str, tuple[ListingImage, ...]] = {}
+    feature: dict[str, ListingImage] = {}
+    for field_name in ("screenshots", "feature_graphic"):
+        raw = body.get(field_name) or {}
+        if not isinstance(raw, dict) or len(raw) > MAX_LOCALES:
+            found.append(problem(errors.LISTING_FIELD_INVALID, field_name, name=field_name))
+            continue
+        for raw_tag, value in raw.items():
+            where = f"{field_name}.{raw_tag}"
+            tag = normalize_locale(raw_tag)
+            if tag is None:
+                found.append(problem(errors.LISTING_LOCALE_INVALID, where, locale=str(raw_tag)[:40]))
+                continue
+            if tag in (screenshots if field_name == "screenshots" else feature):
+                found.append(problem(errors.LISTING_LOCALE_TWICE, where, locale=tag))
+                continue
+            if field_name == "feature_graphic":
+                image = _image_name(value, where, found)
+                if image is not None:
+                    feature[tag] = image
+                continue
+            if not isinstance(value, list):
+                found.append(problem(errors.LISTING_FIELD_INVALID, where, name=where))
+                continue
+            if len(value) > MAX_SCREENSHOTS:
+                found.append(problem(errors.LISTING_TOO_MANY, where, name=where, max=MAX_SCREENSHOTS))
+                continue
+            images = [_image_name(item, f"{where}.{i}", found) for i, item in enumerate(value)]
+            names = [i.name for i in images if i is not None]
+            if len(set(names)) != len(names):
+                found.append(problem(errors.LISTING_FIELD_INVALID, where, name=where))
+                continue
+            if names:
+                screenshots[tag] = tuple(i for i in images if i is not None)
+    return screenshots, feature
 
 
 def with_upload_fields(listing: Listing | None, meta: Mapping[str, str]) -> Listing | None:
@@ -422,6 +526,8 @@ class Shown:
     privacy_url: str
     source_url: str
     license: str
+    screenshots: tuple[ListingImage, ...] = ()  # phone screenshots in the language shown
+    feature_graphic: ListingImage | None = None
 
 
 def shown(app: Any, listing: Listing | None, locale: str) -> Shown:
@@ -434,4 +540,7 @@ def shown(app: Any, listing: Listing | None, locale: str) -> Shown:
                  news=plain_text(pick_localized(listing.notes_for(app.version_code), locale)),
                  category=listing.category or app.category, website=listing.website or app.website or "",
                  email=listing.email or app.email or "", privacy_url=listing.privacy_url or "",
-                 source_url=listing.source_url or "", license=listing.license or "")
+                 source_url=listing.source_url or "", license=listing.license or "",
+                 screenshots=listing.screenshots_in(locale),
+                 feature_graphic=(listing.feature_graphic[tag]
+                                  if (tag := pick_locale(listing.feature_graphic, locale)) else None))

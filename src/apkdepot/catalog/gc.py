@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from apkdepot.db.schema import account_links, apks, portal_sessions, stores
+from apkdepot.db.schema import account_links, apks, listing_images, portal_sessions, stores
 from apkdepot.db.time import utcnow
 from apkdepot.index import versions
 from apkdepot.services import Services
@@ -54,6 +54,7 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
                         for version in range(max(1, current - svc.settings.index_keep_bytes), current + 1)
                         for key in (versions.index_key, versions.index_gzip_key)}
         avatars = set(conn.execute(sa.select(stores.c.avatar_key).where(stores.c.avatar_key.is_not(None))).scalars())
+        image_names = set(conn.execute(sa.select(listing_images.c.name).distinct()).scalars())
     removed = 0
     for key in list(svc.blobs.keys_older_than("", grace_seconds)):
         folder, _, name = key.partition("/")
@@ -64,6 +65,7 @@ def collect_garbage(svc: Services, grace_seconds: float = 3600) -> Collected:
             or (folder == "icons" and digest not in icon_hashes)
             or (folder == "indexes" and key not in kept_indexes)
             or (folder == "avatars" and key not in avatars)
+            or (folder == "listing-images" and name not in image_names)
             or (folder == "fdroid" and not _fdroid_file_kept(key, current_versions, svc.settings.index_keep_bytes))
             or (folder == "deltas" and not _delta_file_kept(key, current_versions))
         )

@@ -23,7 +23,7 @@ from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
 from apkdepot.apk.sandbox import InspectorBusy
-from apkdepot.catalog import app_listing, owner_apps
+from apkdepot.catalog import app_listing, listing_images, owner_apps
 from apkdepot.catalog.models import ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
@@ -326,6 +326,30 @@ def put_listing(svc: Services, store: Store, package: str, body: Mapping[str, An
     with svc.db.write() as conn:
         if not _has_published_version(conn, store.id, package):
             raise Failure(problem(errors.NO_SUCH_APP, package=package[:255]))
+        listing, found = listing_images.resolve(conn, store.id, package, listing)
+        if found:
+            raise Failure(found)
         if app_listing.save(conn, store.id, package, listing):
             versions.mark_dirty(conn, store.id, [package])
     return listing
+
+
+def add_listing_image(svc: Services, store: Store, developer_id: int, package: str, path: Path, kind: str,
+                      locale: str) -> tuple[app_listing.ListingImage, app_listing.Listing]:
+    """Takes an uploaded image (already size-capped) into the app's listing: a
+    phone screenshot last in its locale's list, or the locale's feature graphic."""
+    with svc.db.read() as conn:
+        if not _has_published_version(conn, store.id, package):
+            raise Failure(problem(errors.NO_SUCH_APP, package=package[:255]))
+    _check_upload_rate(svc, developer_id)
+    image = listing_images.inspect(svc, path)
+    svc.blobs.put_file(listing_images.blob_key(image.name), path)
+    with svc.db.write() as conn:
+        listing = app_listing.latest(conn, store.id, package) or app_listing.Listing()
+        listing, found = listing_images.with_image(listing, image, kind, locale)
+        if found:
+            raise Failure(found)
+        listing_images.keep(conn, store.id, package, image)
+        if app_listing.save(conn, store.id, package, listing):
+            versions.mark_dirty(conn, store.id, [package])
+    return image, listing

@@ -63,9 +63,12 @@ class _Part:
         self.pending = bytearray()
 
 
-async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str, ...] = ("apk",)) -> ReceivedForm:
+async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str, ...] = ("apk",),
+                            file_limit: int | None = None, too_large: errors.ErrorSpec = errors.APK_TOO_LARGE
+                            ) -> ReceivedForm:
     """The request's multipart body, streamed (see the module's description).
-    Raises Failure APK-6 (413) when a file passes the APK size limit."""
+    Raises Failure ``too_large`` (413; APK-6 by default) when a file passes
+    ``file_limit`` (the APK size limit by default)."""
     form = ReceivedForm()
     media, options = parse_options_header(request.headers.get("content-type", ""))
     if media == b"application/x-www-form-urlencoded":  # a form without files
@@ -85,7 +88,7 @@ async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str,
         return form
     tmp_dir = svc.settings.data_dir / "tmp"
     text_limit = svc.settings.max_field_length * 4  # UTF-8 bytes of the longest field allowed
-    file_limit = svc.settings.max_apk_bytes
+    file_limit = file_limit or svc.settings.max_apk_bytes
     state: dict[str, Any] = {"part": None, "field": b"", "value": b"", "parts": 0, "error": None}
     writes: list[tuple[int, bytes | None]] = []  # (fd, bytes to write), or (fd, None): close it
 
@@ -171,7 +174,7 @@ async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str,
         await anyio.to_thread.run_sync(flush)
     except OverflowError:
         _abandon(form, state, writes)
-        raise Failure(problem(errors.APK_TOO_LARGE, "apk", limit=file_limit // (1024 * 1024))) from None
+        raise Failure(problem(too_large, file_fields[0], limit=file_limit // (1024 * 1024))) from None
     except UnicodeError:
         _abandon(form, state, writes)
         form.problems.append(problem(errors.INVALID_ENCODING))

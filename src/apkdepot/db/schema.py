@@ -304,6 +304,24 @@ app_search = sa.Table(
     sa.Index("ix_app_search_store_id_sort_name", "store_id", "sort_name"),
 )
 
+# Images a listing can show (catalog/listing_images.py): uploaded once per app,
+# decoded in the inspection worker, stored by content (blob key
+# listing-images/<sha256>.<ext>, ``name`` is its last part).
+listing_images = sa.Table(
+    "listing_images",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("package", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("media_type", sa.String(20), nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_listing_images_store_id_package_name", "store_id", "package", "name", unique=True),
+)
+
 # Tables and indexes the migrations make with the database's own SQL, which a
 # comparison of this metadata with a database leaves alone.
 DATABASE_SIDE_OBJECTS = frozenset({

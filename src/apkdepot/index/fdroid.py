@@ -156,7 +156,30 @@ def _metadata(listed: list[Version], listing: Listing | None) -> dict[str, Any]:
         if newest.icon_sha256:
             icon["sha256"] = newest.icon_sha256
         metadata["icon"] = _localized_file(icon)
+    if listing is not None:
+        metadata.update(_images_v2(newest.package, listing))
     return metadata
+
+
+def image_path(package: str, locale: str, name: str, phone: bool) -> str:
+    """Where the repository serves a listing image: fdroidserver's layout, which
+    index-v1 readers rebuild from the package, the locale and the file name."""
+    return f"/{package}/{locale}/{'phoneScreenshots/' if phone else ''}{name}"
+
+
+def _images_v2(package: str, listing: Listing) -> dict[str, Any]:
+    """index-v2's ``screenshots.phone`` and ``featureGraphic`` (FileV2: name, sha256, size)."""
+    found: dict[str, Any] = {}
+    phone = {tag: [{"name": image_path(package, tag, i.name, True), "sha256": i.sha256, "size": i.size}
+                   for i in images]
+             for tag, images in sorted(listing.screenshots.items()) if images}
+    if phone:
+        found["screenshots"] = {"phone": phone}
+    if listing.feature_graphic:
+        found["featureGraphic"] = {tag: {"name": image_path(package, tag, i.name, False), "sha256": i.sha256,
+                                         "size": i.size}
+                                   for tag, i in sorted(listing.feature_graphic.items())}
+    return found
 
 
 def categories_of(packages: dict[str, list[Version]], listings: Mapping[str, Listing] | None = None) -> list[str]:
@@ -258,13 +281,20 @@ def app_v1(package: str, listed: list[Version], listing: Listing | None = None) 
     for key, value in (("webSite", texts.website), ("authorEmail", texts.email), ("sourceCode", texts.source_url)):
         if value:
             app[key] = value
-    localized: dict[str, dict[str, str]] = {}
+    localized: dict[str, dict[str, Any]] = {}
     for key, values in (("name", texts.names), ("summary", texts.summaries), ("description", texts.descriptions)):
         for tag, value in values.items():
             localized.setdefault(tag, {})[key] = value
     notes = listing.notes_for(newest.version_code) if listing is not None else {}
     for tag, value in notes.items():
         localized.setdefault(tag, {})["whatsNew"] = plain_text(value)
+    if listing is not None:
+        # index-v1 names files only: phoneScreenshots/<name> and <name> below <package>/<locale>/.
+        for tag, images in listing.screenshots.items():
+            if images:
+                localized.setdefault(tag, {})["phoneScreenshots"] = [i.name for i in images]
+        for tag, image in listing.feature_graphic.items():
+            localized.setdefault(tag, {})["featureGraphic"] = image.name
     if listing is not None and localized:
         app["localized"] = {tag: localized[tag] for tag in sorted(localized)}
     if newest.icon_name:

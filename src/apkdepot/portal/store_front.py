@@ -164,7 +164,9 @@ def app_page_data(svc: Services, store: stores.Store, package: str, locale: str)
                        Markup(app_listing.description_html(
                            app_listing.pick_localized(listing.notes_for(v.version_code), locale))))
             for v in versions]
-    return {"app": listed, "shown": shown, "versions": rows,
+    shots = [{"url": f"/repo/{store.name}/images/{package}/{i.name}", "width": i.width, "height": i.height}
+             for i in shown.screenshots]
+    return {"app": listed, "shown": shown, "versions": rows, "screenshots": shots,
             "description_html": Markup(app_listing.description_html(description)) if description else None,
             "plain_description": "" if description else listed.description,
             "size": human_size(listed.size), "min_android": android_version(listed.min_sdk),

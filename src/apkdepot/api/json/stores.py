@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from apkdepot import errors
 from apkdepot.api.json.common import changed, current_developer, ok, read_capped_body, read_json_object, run, services
 from apkdepot.api.ws.dispatch import base_url
-from apkdepot.catalog import publishing, stores
+from apkdepot.catalog import app_listing, listing_images, publishing, stores
 from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, problem
@@ -142,6 +142,37 @@ class StoresController(Controller):
         store = await run(stores.owned_store, svc, developer.id, name)
         listing = await run(publishing.get_listing, svc, store, package)
         return ok({"listing": listing.public()})
+
+    @post("/{name:str}/apps/{package:str}/listing/images", status_code=201,
+          summary="Add a phone screenshot or the feature graphic of a language to an app's listing "
+                  "(multipart: image, kind=phone|feature, locale)")
+    async def add_listing_image(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        with await receive_multipart(request, svc, ("image",), listing_images.IMAGE_MAX_BYTES,
+                                     errors.LISTING_IMAGE_TOO_LARGE) as form:
+            if form.problems:
+                raise Failure(form.problems)
+            kind = form.fields.get("kind") or "phone"
+            locale = app_listing.normalize_locale(form.fields.get("locale") or app_listing.DEFAULT_LOCALE)
+            found = []
+            if kind not in listing_images.KINDS:
+                found.append(problem(errors.LISTING_FIELD_INVALID, "kind", name="kind"))
+            if locale is None:
+                found.append(problem(errors.LISTING_LOCALE_INVALID, "locale",
+                                     locale=(form.fields.get("locale") or "")[:40]))
+            received = form.file("image")
+            if received is None or received.size == 0:
+                found.append(problem(errors.LISTING_IMAGE_MISSING, "image"))
+            if found:
+                raise Failure(found)
+            image, listing = await run(publishing.add_listing_image, svc, store, developer.id, package,
+                                       received.path, kind, locale)
+        await changed(request)
+        return ok({"image": {**image.public(), "url": listing_images.repo_url(base_url(request, svc), store.name,
+                                                                              package, image.name)},
+                   "listing": listing.public()}, 201)
 
     @put("/{name:str}/apps/{package:str}/listing", summary="Replace an app's listing (the next index version "
          "carries it)")

@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.contract import NOT_BLANK
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
-from apkdepot.catalog import app_listing, listing, queries
+from apkdepot.catalog import app_listing, listing, listing_images, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -142,7 +142,14 @@ def app_card(call: V7Call, store: CachedStore, app: queries.App, full: bool = Fa
                              "privacy": said.privacy_url}
         card["age"] = {"name": "All", "title": "All", "rating": 0}
         card["media"] = {"description": said.description, "summary": said.summary, "keywords": [],
-                         "news": said.news, "screenshots": [], "videos": []}
+                         "news": said.news, "videos": [],
+                         # The v8 app's Screenshot model: {url, height, width}.
+                         "screenshots": [{"url": listing_images.repo_url(call.base_url, store.name, app.package,
+                                                                         i.name), "height": i.height, "width": i.width}
+                                         for i in said.screenshots]}
+        if said.feature_graphic is not None:
+            card["graphic"] = listing_images.repo_url(call.base_url, store.name, app.package,
+                                                      said.feature_graphic.name)
         card["urls"] = {"w": f"{call.base_url}/stores/{store.name}/{app.package}"}
         card["stats"]["prating"] = _unrated()
     return card

@@ -11,7 +11,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.ws.dispatch import WsCall
 from apkdepot.api.ws.registry import MODE_PARAM, TOKEN_PARAM, WsField, WsParam, webservice
-from apkdepot.catalog import app_listing, categories, listing, queries
+from apkdepot.catalog import app_listing, categories, listing, listing_images, queries
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -271,6 +271,7 @@ def list_repository_local_apk_names(call: WsCall) -> dict[str, Any]:
 
 def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, Any]:
     said = app_listing.shown(app, queries.served_listing(call.svc, store.id, app.package), call.get("lang") or call.locale)
+    shot_url = lambda image: listing_images.repo_url(call.base_url, store.name, app.package, image.name)  # noqa: E731
     return {
         "apk": {"id": app.id, "repo": store.name, "package": app.package, "vername": app.version_name,
                 "vercode": app.version_code, "path": apk_url(call.base_url, store.name, app.file_name),
@@ -283,6 +284,12 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                  "downloads": app.downloads,
                  # The Uploader preselects meta.categories.standard[1].id (unguarded: always two entries).
                  "categories": {"standard": categories.path_of(said.category), "custom": []}},
+        # The apps read media.sshots_hd ({path, orient}) when present, else media.sshots (addresses),
+        # and make a thumbnail's address by putting thumbs/mobile/ before the last part (served too).
+        "media": {"sshots": [shot_url(i) for i in said.screenshots],
+                  "sshots_hd": [{"path": shot_url(i), "orient": "landscape" if i.width > i.height else "portrait"}
+                                for i in said.screenshots],
+                  "videos": []},
         # The 6.x app compares this with its own "5A:9D:…" form (AptoideUtils.computeSHA1sumFromBytes).
         "signature": {"SHA1": colon_hex(app.signer_sha1)},
     }
