@@ -154,3 +154,45 @@ def test_gc_and_token_create(tmp_path, capsys):
     assert main(["token", "create", "--data", data, "--email", "op@example.com", "--name", "ci"]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().startswith("apkd.") and "shown only now" in captured.err
+
+
+def test_listing_show_set_and_image(tmp_path, capsys):
+    import io
+    import json
+
+    from PIL import Image
+
+    from tests.helpers import fixture
+
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 0
+    assert main(["publish", "--data", data, "--store", "shop", str(fixture("gamma-5.apk"))]) == 0
+    capsys.readouterr()
+    assert main(["listing", "show", "--data", data, "--store", "shop", "org.apkdepot.gamma"]) == 0
+    assert json.loads(capsys.readouterr().out)["locales"] == {}
+    wanted = tmp_path / "listing.json"
+    wanted.write_text(json.dumps({"locales": {"pt_BR": {"name": "Gama", "summary": "Resumo"}}, "license": "MIT"}))
+    assert main(["listing", "set", "--data", data, "--store", "shop", "org.apkdepot.gamma", str(wanted)]) == 0
+    assert json.loads(capsys.readouterr().out)["locales"]["pt-BR"]["name"] == "Gama"
+    shot = tmp_path / "shot.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 800), (1, 2, 3)).save(buffer, "PNG")
+    shot.write_bytes(buffer.getvalue())
+    assert main(["listing", "image", "--data", data, "--store", "shop", "--locale", "pt-BR", "org.apkdepot.gamma",
+                 str(shot)]) == 0
+    assert "(400×800) added to org.apkdepot.gamma as a phone image in pt-BR" in capsys.readouterr().out
+    assert main(["listing", "show", "--data", data, "--store", "shop", "org.apkdepot.gamma"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["license"] == "MIT" and shown["screenshots"]["pt-BR"][0]["width"] == 400
+    # Each problem is one clear line; nothing changes.
+    wanted.write_text(json.dumps({"license": "GPL<3>", "website": "ftp://x"}))
+    assert main(["listing", "set", "--data", data, "--store", "shop", "org.apkdepot.gamma", str(wanted)]) == 2
+    err = capsys.readouterr().err
+    assert "LIST-1 [license]" in err and "LIST-1 [website]" in err
+    wanted.write_text("[1, 2]")
+    assert main(["listing", "set", "--data", data, "--store", "shop", "org.apkdepot.gamma", str(wanted)]) == 2
+    shot.write_bytes(b"not an image")
+    assert main(["listing", "image", "--data", data, "--store", "shop", "org.apkdepot.gamma", str(shot)]) == 2
+    assert "LIST-9 [image]" in capsys.readouterr().err
+    assert main(["listing", "show", "--data", data, "--store", "shop", "org.example.none"]) == 2
+    assert main(["listing", "show", "--data", data, "--store", "nope", "org.apkdepot.gamma"]) == 1

@@ -303,6 +303,95 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _publish_remote(args, files) if args.server else _publish_local(args, files)
 
 
+def _listing_store(svc, name: str):
+    from apkdepot.catalog import stores
+
+    store = stores.get_store(svc, name)
+    if store is None:
+        print(f"no store {name}", file=sys.stderr)
+    return store
+
+
+def cmd_listing_show(args: argparse.Namespace) -> int:
+    import json
+
+    from apkdepot.catalog import publishing
+
+    svc = _services(args)
+    try:
+        store = _listing_store(svc, args.store)
+        if store is None:
+            return 1
+        listing = publishing.get_listing(svc, store, args.package)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(json.dumps(listing.public(), indent=2, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def cmd_listing_set(args: argparse.Namespace) -> int:
+    """Replaces a listing from a JSON file (the JSON API's form) and builds the next index version."""
+    import json
+
+    from apkdepot.catalog import publishing
+    from apkdepot.index import versions
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        body = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(body, dict):
+        print(f"{args.file}: the listing must be a JSON object", file=sys.stderr)
+        return 2
+    svc = _services(args)
+    try:
+        store = _listing_store(svc, args.store)
+        if store is None:
+            return 1
+        listing = publishing.put_listing(svc, store, args.package, body)
+        versions.build_pending(svc, store.id)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(json.dumps(listing.public(), indent=2, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def cmd_listing_image(args: argparse.Namespace) -> int:
+    from apkdepot.catalog import app_listing, listing_images, publishing
+    from apkdepot.index import versions
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    if path.stat().st_size > listing_images.IMAGE_MAX_BYTES:
+        print(f"{path}: larger than {listing_images.IMAGE_MAX_BYTES // (1024 * 1024)} MB", file=sys.stderr)
+        return 2
+    locale = app_listing.normalize_locale(args.locale)
+    if locale is None:
+        print(f"invalid language tag: {args.locale}", file=sys.stderr)
+        return 2
+    svc = _services(args)
+    try:
+        store = _listing_store(svc, args.store)
+        if store is None:
+            return 1
+        image, _ = publishing.add_listing_image(svc, store, store.owner_id, args.package, path, args.kind, locale)
+        versions.build_pending(svc, store.id)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(f"{image.name} ({image.width}×{image.height}) added to {args.package} as a {args.kind} image in {locale}")
+    return 0
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     from apkdepot.accounts import api_tokens
     from apkdepot.accounts import services as accounts
@@ -390,6 +479,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="dev token for --server (default: $APKDEPOT_TOKEN)")
     p.add_argument("files", nargs="+", metavar="FILE.apk")
     p.set_defaults(func=cmd_publish)
+
+    listing = sub.add_parser("listing", help="an app's store listing").add_subparsers(dest="action", required=True)
+    p = with_data(listing.add_parser("show", help="print an app's listing as JSON (the JSON API's form)"))
+    p.add_argument("--store", required=True)
+    p.add_argument("package")
+    p.set_defaults(func=cmd_listing_show)
+    p = with_data(listing.add_parser("set", help="replace an app's listing from a JSON file ('-': standard input) "
+                                                 "and build the next index version"))
+    p.add_argument("--store", required=True)
+    p.add_argument("package")
+    p.add_argument("file", metavar="LISTING.json")
+    p.set_defaults(func=cmd_listing_set)
+    p = with_data(listing.add_parser("image", help="add a phone screenshot or the feature graphic of a language"))
+    p.add_argument("--store", required=True)
+    p.add_argument("--kind", choices=("phone", "feature"), default="phone")
+    p.add_argument("--locale", default="en-US")
+    p.add_argument("package")
+    p.add_argument("file", metavar="IMAGE")
+    p.set_defaults(func=cmd_listing_image)
 
     token = sub.add_parser("token", help="API tokens for the app list API").add_subparsers(dest="action", required=True)
     p = with_data(token.add_parser("create", help="create an API token; prints it (shown only once)"))

@@ -15,7 +15,8 @@ from tests.helpers import PASSWORD, create_store, flush, link_token, make_develo
 FORMS = ["/signup", "/signup/email", "/login", "/forgot", "/reset", "/cookies/ok"]
 DASHBOARD_FORMS = ["/dashboard/token/regenerate", "/dashboard/api-tokens", "/dashboard/stores", "/dashboard/apps",
                    "/dashboard/stores/shop", "/dashboard/stores/shop/remove", "/dashboard/stores/shop/upload",
-                   "/dashboard/api-tokens/1/revoke", "/dashboard/apps/ios/id1"]
+                   "/dashboard/api-tokens/1/revoke", "/dashboard/apps/ios/id1",
+                   "/dashboard/stores/shop/apps/org.apkdepot.alpha/listing"]
 
 
 def csrf_of(page: str) -> str:
@@ -115,6 +116,11 @@ def test_one_developer_never_reaches_anothers_pages(client, svc):
     assert client.post("/dashboard/stores/theirs", data={"csrf_token": csrf, "description": "mine"}).status_code == 403
     assert client.post("/dashboard/stores/theirs/remove", data={"csrf_token": csrf, "package": "org.apkdepot.gamma",
                                                                 "version_code": "5"}).status_code == 403
+    editor = "/dashboard/stores/theirs/apps/org.apkdepot.gamma/listing"
+    assert client.get(editor).status_code == 403
+    assert client.post(editor, data={"csrf_token": csrf, "locale": "en-US", "name": "Mine"}).status_code == 403
+    assert client.get("/api/stores/theirs/apps/org.apkdepot.gamma/listing",
+                      headers={"Authorization": f"Bearer {owner}"}).json()["listing"]["locales"] == {}
     assert "org.apkdepot.gamma" not in client.get("/dashboard").text
 
 

@@ -33,6 +33,7 @@ class ReceivedFile:
 @dataclass
 class ReceivedForm:
     fields: dict[str, str] = field(default_factory=dict)  # a repeated field: the last one
+    fields_all: dict[str, list[str]] = field(default_factory=dict)  # every value of each field, in order
     files: dict[str, list[ReceivedFile]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # IARG-101 / IARG-103: the body could not be read
 
@@ -77,8 +78,11 @@ async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str,
         from apkdepot.api.json.common import read_capped_body
 
         try:
-            form.fields = dict(parse_qsl((await read_capped_body(request)).decode("utf-8"), keep_blank_values=True,
-                                         errors="strict"))
+            pairs = parse_qsl((await read_capped_body(request)).decode("utf-8"), keep_blank_values=True,
+                              errors="strict")
+            form.fields = dict(pairs)
+            for name, value in pairs:
+                form.fields_all.setdefault(name, []).append(value)
         except UnicodeDecodeError:
             form.problems.append(problem(errors.INVALID_ENCODING))
         return form
@@ -147,6 +151,7 @@ async def receive_multipart(request: Any, svc: Services, file_fields: tuple[str,
         else:
             try:
                 form.fields[part.name] = part.text.decode("utf-8")
+                form.fields_all.setdefault(part.name, []).append(form.fields[part.name])
             except UnicodeDecodeError:
                 raise UnicodeError("field") from None
 

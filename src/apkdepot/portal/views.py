@@ -18,10 +18,11 @@ from apkdepot.accounts import services as accounts
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import SESSION_COOKIE, changed, client_ip, run, services
 from apkdepot.api.ws.dispatch import base_url
-from apkdepot.catalog import owner_apps, publishing, queries, stores
+from apkdepot.catalog import app_listing, listing_images, owner_apps, publishing, queries, stores
 from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.errors import Failure, problem
 from apkdepot.numbers import parse_whole
+from apkdepot.portal import listing_editor
 from apkdepot.portal.web import (
     COOKIE_NOTICE, check_csrf, current_session, field_errors, locale_of, read_form, redirect, render, safe_next,
     secure,
@@ -425,6 +426,88 @@ class Dashboard(Controller):
             return _forbidden(request, failure, session)
         await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=removed")
+
+    @get("/stores/{name:str}/apps/{package:str}/listing")
+    async def listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        locale = app_listing.normalize_locale(request.query_params.get("locale") or app_listing.DEFAULT_LOCALE)
+        if locale is None:
+            return await self._listing_page(request, session, store, package, app_listing.DEFAULT_LOCALE, 422,
+                                            general=[problem(errors.LISTING_LOCALE_INVALID, locale=(
+                                                request.query_params.get("locale") or "")[:40]).message(
+                                                locale_of(request))])
+        return await self._listing_page(request, session, store, package, locale)
+
+    async def _listing_page(self, request: Request, session, store, package: str, locale: str, status: int = 200,
+                            errors_: dict | None = None, general: list | None = None, typed: dict | None = None,
+                            image_errors: list | None = None) -> Response:
+        try:
+            data = await run(listing_editor.page_data, services(request), store, package, locale)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        if typed is not None:
+            data["form"] = {**data["form"], **typed}
+        return render(request, "listing_edit.html", status, session=session, store=store, package=package,
+                      errors=errors_ or {}, general=general or [], image_errors=image_errors or [],
+                      notice=_notice(request), **data)
+
+    @post("/stores/{name:str}/apps/{package:str}/listing", status_code=200)
+    async def save_listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        svc = services(request)
+        ui_locale = locale_of(request)
+        tag = app_listing.normalize_locale(request.query_params.get("locale") or "") or app_listing.DEFAULT_LOCALE
+        try:
+            form = await receive_multipart(request, svc, ("screenshots", "feature_graphic"),
+                                           listing_images.IMAGE_MAX_BYTES, errors.LISTING_IMAGE_TOO_LARGE)
+        except Failure as failure:
+            store, refused = await self._owned(request, session, name)
+            return refused or await self._listing_page(request, session, store, package, tag, failure.http_status,
+                                                       general=[p.message(ui_locale) for p in failure.problems])
+        with form:
+            try:
+                check_csrf(request, {"csrf_token": form.fields.get("csrf_token", "")}, session)
+            except Failure as failure:
+                return _forbidden(request, failure, session)
+            store, refused = await self._owned(request, session, name)
+            if refused:
+                return refused
+            if form.problems:
+                return await self._listing_page(request, session, store, package, tag, 400,
+                                                general=[p.message(ui_locale) for p in form.problems])
+            tag = app_listing.normalize_locale(form.fields.get("locale") or "") or tag
+            typed = {k: form.fields.get(k, "") for k in listing_editor.FORM_FIELDS}
+            try:
+                await run(listing_editor.save_texts, svc, store, package, tag, form.fields,
+                          form.fields_all.get("drop", []))
+            except Failure as failure:
+                if failure.http_status == 404:
+                    return _forbidden(request, failure, session)
+                by_field, general = listing_editor.form_errors(failure, tag, ui_locale)
+                return await self._listing_page(request, session, store, package, tag, 422, by_field, general, typed)
+            image_errors = []
+            for field_name, kind in (("screenshots", "phone"), ("feature_graphic", "feature")):
+                for received in form.files.get(field_name, []):
+                    if received.size == 0:
+                        continue  # the browser sends an empty part for an empty file input
+                    try:
+                        await run(publishing.add_listing_image, svc, store, session.developer.id, package,
+                                  received.path, kind, tag)
+                    except Failure as failure:
+                        image_errors.append(f"{received.filename}: "
+                                            + "; ".join(p.message(ui_locale) for p in failure.problems))
+        await changed(request)
+        if image_errors:
+            return await self._listing_page(request, session, store, package, tag, 422, image_errors=image_errors,
+                                            general=[gettext(ui_locale, "The texts were saved; some images were not.")])
+        return redirect(f"/dashboard/stores/{store.name}/apps/{package}/listing?locale={tag}&done=saved")
 
     @post("/apps", status_code=303)
     async def register_app(self, request: Request) -> Response:
