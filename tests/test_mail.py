@@ -48,7 +48,7 @@ def test_sign_up_mail_over_real_smtp_confirms_the_account(tmp_path, database_url
         wait_for(lambda: inbox.messages, "the mail to reach the SMTP server")
         message = inbox.messages[0]
         assert message["To"] == "new@example.com"
-        assert message["Subject"] == "Confirme a sua conta ApkDepot"
+        assert message["Subject"] == "Confirme sua conta ApkDepot"
         body = message.get_payload(decode=True).decode()
         token = link_token(body, "/confirm")
         assert body.count("http://testserver.local/confirm?token=") == 1

@@ -44,6 +44,11 @@ class Settings:
     smtp_url: str = ""  # empty: mails go to <data_dir>/outbox
     smtp_ca_file: str = ""  # extra CA certificates (PEM) to trust for the SMTP server's TLS
     mail_from: str = "ApkDepot <no-reply@apkdepot.localhost>"
+    # Where people can write to whoever runs this server (shown on every page and at sign-up).
+    contact_email: str = ""
+    # The terms of use shown at /terms and agreed to at sign-up: a Markdown file of
+    # the operator's. Empty: the built-in general terms.
+    terms_file: str = ""
     redis_url: str = ""  # empty: rate-limit counters live in the database
     confirm_link_ttl_seconds: int = 48 * 3600
     reset_link_ttl_seconds: int = 2 * 3600

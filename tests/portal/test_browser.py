@@ -92,7 +92,8 @@ def test_the_whole_developer_journey(live, browser):
     page.get_by_label("Name", exact=True).fill("Browser Dev")
     page.get_by_label("Email", exact=True).fill("browser@example.com")
     page.get_by_label("Password", exact=True).fill("browser-pass1")
-    page.get_by_label("Business name").fill("")
+    # A personal account is not asked for business fields (they are hidden, and ignored).
+    assert not page.get_by_label("Business name").is_visible()
     page.get_by_label("I agree with the terms of use").check()
     page.get_by_role("button", name="RETRY").click()
     page.get_by_text("You're one step closer to becoming an ApkDepot developer!").wait_for()
@@ -161,6 +162,13 @@ def test_the_whole_developer_journey(live, browser):
     page.get_by_role("link", name="Back to the dashboard").click()
     row = page.locator("#api-tokens tr", has_text="reports")
     assert api_token not in page.content()
+    # Revoking asks first: dismissed, nothing happens; accepted, the token is revoked.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Revoke").click()
+    assert asked and "reports" in asked[0]
+    assert page.locator("#api-tokens tr", has_text="reports").get_by_text("active").is_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Revoke").click()
     page.get_by_text("The API token was revoked.").wait_for()
     assert page.locator("#api-tokens tr", has_text="reports").get_by_text("revoked").is_visible()

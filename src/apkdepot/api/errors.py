@@ -33,8 +33,36 @@ def _locale(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
+# Where machines read answers; everything else is a page people open in a browser.
+MACHINE_PREFIXES = ("/api/", "/webservices/", "/repo/", "/fdroid/", "/schema", "/healthz", "/metrics", "/static/")
+PEOPLE_UNDER_MACHINES = ("/webservices/docs",)
+
+
+def for_people(path: str) -> bool:
+    return path.startswith(PEOPLE_UNDER_MACHINES) or not path.startswith(MACHINE_PREFIXES)
+
+
+def _page(request: Request, failure: Failure) -> Response:
+    """A page, not JSON, for a person who reached a missing page or opened a form's address."""
+    from apkdepot.i18n import gettext
+    from apkdepot.portal.web import locale_of, render
+
+    locale = locale_of(request)
+    parent = request.url.path.rstrip("/").rpartition("/")[0] or "/"
+    if failure.http_status == 405:
+        heading = gettext(locale, "This address takes a form; it cannot be opened on its own.")
+        text = gettext(locale, "Use the form on the page before it.")
+    else:
+        heading = gettext(locale, "Not found")
+        text = gettext(locale, "The page you asked for is not here.")
+    return render(request, "message.html", failure.http_status, heading=heading, text=text, link=parent,
+                  link_text=gettext(locale, "Go to {page}").format(page=parent))
+
+
 def _render(request: Request, failure: Failure) -> Response:
     path = request.url.path
+    if failure.http_status in (404, 405) and for_people(path):
+        return _page(request, failure)
     if path.startswith("/webservices/"):
         parts = [p for p in path.split("/") if p]
         generation = int(parts[1]) if len(parts) > 1 and parts[1] in ("2", "3") else 1

@@ -14,6 +14,7 @@ from apkdepot import errors
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.db.schema import store_keys, stores
 from apkdepot.db.time import as_utc, utcnow
+from apkdepot.i18n import N_
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.index import versions
 from apkdepot.services import Services
@@ -21,6 +22,10 @@ from apkdepot.services import Services
 STORE_NAME_RE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*\Z")
 STORE_NAME_MAX = 50
 THEMES = ("default", "light", "dark", "blue", "green", "red", "orange", "pink", "purple", "black")
+# What the portal calls each theme (the API and the clients keep the names above).
+THEME_NAMES = {"default": N_("Default"), "light": N_("Light"), "dark": N_("Dark"), "blue": N_("Blue"),
+               "green": N_("Green"), "red": N_("Red"), "orange": N_("Orange"), "pink": N_("Pink"),
+               "purple": N_("Purple"), "black": N_("Black")}
 DESCRIPTION_MAX = 4000
 AVATAR_MAX_BYTES = 1024 * 1024
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -88,6 +89,39 @@ class PublicPages(Controller):
     @get("/privacy")
     async def privacy(self, request: Request) -> Response:
         return render(request, "privacy.html", session=await current_session(request))
+
+    @get("/terms")
+    async def terms(self, request: Request) -> Response:
+        """The operator's terms (APKDEPOT_TERMS_FILE, Markdown) or the built-in ones."""
+        from markupsafe import Markup
+
+        from apkdepot.catalog.app_listing import description_html
+
+        own = services(request).settings.terms_file
+        text = await run(Path(own).read_text, "utf-8") if own else None
+        return render(request, "terms.html", session=await current_session(request),
+                      operator_terms=Markup(description_html(text)) if text else None)
+
+    @post("/confirm/resend", status_code=200)
+    async def resend_confirmation(self, request: Request) -> Response:
+        """Another confirmation mail, for someone who cannot log in before confirming."""
+        form = await read_form(request)
+        locale = locale_of(request)
+        svc = services(request)
+        try:
+            check_csrf(request, form, None)
+            await run(accounts.resend_confirmation, svc, form.get("email"), locale, base_url(request, svc),
+                      client_ip(request))
+        except Failure as failure:
+            if failure.http_status == 403:
+                return _forbidden(request, failure)
+            _, general = field_errors(failure, locale)
+            return render(request, "login.html", failure.http_status, email=form.get("email", ""), errors={},
+                          general=general, next="/dashboard", unconfirmed=True)
+        return render(request, "message.html", heading=gettext(locale, "Check your mailbox"),
+                      text=gettext(locale, "If {email} has an account waiting for confirmation, a new confirmation "
+                                           "mail is on its way.").format(email=form.get("email", "")[:254]),
+                      link="/login", link_text=gettext(locale, "Log in"))
 
     @post("/cookies/ok", status_code=303)
     async def cookies_ok(self, request: Request) -> Response:
@@ -175,7 +209,8 @@ class PublicPages(Controller):
                 return _forbidden(request, failure)
             _, general = field_errors(failure, locale)
             return render(request, "login.html", failure.http_status, email=form.get("email", ""), errors={},
-                          general=general, next=safe_next(form.get("next"), "/dashboard"))
+                          general=general, next=safe_next(form.get("next"), "/dashboard"),
+                          unconfirmed=failure.problems[0].code == errors.EMAIL_NOT_CONFIRMED.code)
         secret, _ = await run(accounts.open_session, svc, developer)
         response = redirect(safe_next(form.get("next"), "/dashboard"))
         response.set_cookie(Cookie(key=SESSION_COOKIE, value=secret, path="/", max_age=svc.settings.session_ttl_seconds,
@@ -250,7 +285,7 @@ class Dashboard(Controller):
     include_in_schema = False
 
     async def _page(self, request: Request, session, status: int = 200, errors_: dict | None = None,
-                    general: list | None = None, form: dict | None = None) -> Response:
+                    general: list | None = None, form: dict | None = None, ios_form: dict | None = None) -> Response:
         svc = services(request)
         developer = session.developer
         mine = await run(stores.list_stores, svc, developer.id)
@@ -258,7 +293,7 @@ class Dashboard(Controller):
         apps, _ = await run(owner_apps.page, svc, developer.id, 1000, 0)
         return render(request, "dashboard.html", status, session=session, dev_token=accounts.dev_token(svc, developer),
                       stores=mine, api_tokens=tokens, apps=apps, errors=errors_ or {}, general=general or [],
-                      form=form or {}, notice=_notice(request))
+                      form=form or {}, ios_form=ios_form or {}, notice=_notice(request))
 
     async def _checked_form(self, request: Request):
         session, away = await _session_or_login(request)
@@ -332,15 +367,17 @@ class Dashboard(Controller):
         return redirect(f"/dashboard/stores/{store.name}?done=store")
 
     async def _store_page(self, request: Request, session, store, status: int = 200, errors_: dict | None = None,
-                          general: list | None = None) -> Response:
+                          general: list | None = None, typed: dict | None = None) -> Response:
         from apkdepot.api.json.stores import store_card
 
         svc = services(request)
         card = await run(store_card, request, store)
         versions = await run(publishing.list_versions, svc, store)
         return render(request, "store_edit.html", status, session=session, store=store, fdroid=card.get("fdroid"),
-                      themes=stores.THEMES, versions=versions, errors=errors_ or {}, general=general or [],
-                      notice=_notice(request))
+                      themes=stores.THEMES, theme_names=stores.THEME_NAMES, versions=versions, errors=errors_ or {}, general=general or [],
+                      notice=_notice(request), settings_form=typed or {
+                          "description": store.description, "theme": store.theme, "private": store.private,
+                          "basic_user": store.basic_user or ""})
 
     async def _owned(self, request: Request, session, name: str):
         try:
@@ -372,7 +409,9 @@ class Dashboard(Controller):
             store = await run(stores.update_store, services(request), store, changes)
         except Failure as failure:
             by_field, general = field_errors(failure, locale_of(request))
-            return await self._store_page(request, session, store, 422, by_field, general)
+            typed = {"description": form.get("description", ""), "theme": form.get("theme", store.theme),
+                     "private": form.get("private") == "on", "basic_user": form.get("basic_user", "")}
+            return await self._store_page(request, session, store, 422, by_field, general, typed)
         await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=saved")
 
@@ -397,8 +436,12 @@ class Dashboard(Controller):
             store, refused = await self._owned(request, session, name)
             if refused:
                 return refused
+            chosen = [u for u in form.files.get("apk", []) if u.size > 0]
+            if not chosen:
+                return await self._store_page(request, session, store, 422, {"apk": gettext(
+                    locale, "Choose at least one APK file to upload.")})
             results = []
-            for upload in form.files.get("apk", []):
+            for upload in chosen:
                 try:
                     published = await run(publishing.publish_file, svc, session.developer.id, store.name, upload.path, {})
                     results.append({"file": upload.filename, "apk": published.apk})
@@ -520,7 +563,8 @@ class Dashboard(Controller):
                        "currency": form.get("currency") or "USD", "time_zone": form.get("time_zone") or "UTC"})
         except Failure as failure:
             by_field, general = field_errors(failure, locale_of(request))
-            return await self._page(request, session, 422, by_field, general)
+            typed = {k: form.get(k, "") for k in ("id", "name", "currency", "time_zone")}
+            return await self._page(request, session, 422, by_field, general, ios_form=typed)
         return redirect("/dashboard?done=app#apps")
 
     @get("/apps/{platform:str}/{app_id:str}")

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
@@ -82,6 +82,18 @@ def field_errors(failure: Failure, locale: str) -> tuple[dict[str, str], list[st
     return by_field, general
 
 
+def language_switch_base(request: Request) -> str:
+    """The page the language links reload: this one for a GET; after a form was
+    posted (its address takes no GET), the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        path, query = request.url.path, request.url.query
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        path, query = safe_next(referer.path, "/"), referer.query
+    kept = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"])
+    return quote(path, safe="/") + ("?" + kept + "&" if kept else "?")
+
+
 def render(request: Request, template: str, status: int = 200, session: accounts.Session | None = None,
            **context: Any) -> Response:
     locale = locale_of(request)
@@ -91,7 +103,9 @@ def render(request: Request, template: str, status: int = 200, session: accounts
         _=lambda text, **kw: gettext(locale, text).format(**kw) if kw else gettext(locale, text),
         locale=locale, html_lang="pt-BR" if locale == "pt_BR" else "en", session=session,
         developer=session.developer if session else None, csrf_token=csrf,
-        show_cookie_notice=request.cookies.get(COOKIE_NOTICE) != "1", here=quote(here, safe="/?=&"), **context)
+        show_cookie_notice=request.cookies.get(COOKIE_NOTICE) != "1", here=quote(here, safe="/?=&"),
+        language_base=language_switch_base(request), contact_email=services(request).settings.contact_email,
+        **context)
     response = Response(html, status_code=status, media_type="text/html; charset=utf-8",
                         headers={"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "same-origin",

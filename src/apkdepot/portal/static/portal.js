@@ -1,5 +1,10 @@
 // Progressive enhancement only: every page works without this file, except
-// the upload progress bar.
+// the upload progress bar and the confirmation before a destructive button.
+document.querySelectorAll("[data-confirm]").forEach((button) => {
+  button.addEventListener("click", (event) => {
+    if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+});
 document.querySelectorAll("[data-copy]").forEach((button) => {
   button.hidden = false;
   button.addEventListener("click", () => {
@@ -38,6 +43,12 @@ if (form) {
       request.upload.addEventListener("progress", (e) => {
         if (e.lengthComputable) { bar.value = Math.round((e.loaded / e.total) * 100); }
       });
+      // Sent: the server now inspects the APK, which can take a while for a big one.
+      request.upload.addEventListener("load", () => {
+        bar.removeAttribute("value");
+        outcome.className = "outcome muted";
+        outcome.textContent = form.dataset.processing;
+      });
       request.addEventListener("load", () => {
         bar.value = 100;
         let body = {};
@@ -51,7 +62,13 @@ if (form) {
           outcome.className = "outcome alert";
           outcome.textContent = (body.errors || []).map((e) => `${e.code}: ${e.msg}`).join("\n") || `HTTP ${request.status}`;
         }
-        uploadOne(index + 1);
+        if (index + 1 < files.length) { uploadOne(index + 1); return; }
+        // Every file answered: show the store's versions as they are now.
+        fetch(window.location.pathname, {credentials: "same-origin"}).then((r) => r.text()).then((html) => {
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("versions");
+          const shown = document.getElementById("versions");
+          if (fresh && shown) shown.replaceWith(fresh);
+        });
       });
       request.send(data);
     };
