@@ -64,7 +64,7 @@ def test_web_service_samples_are_the_real_answers(client, svc, demo, name):
     shown = samples(client.get(f"/webservices/docs/{name}").text)
     values = site.demo_values(svc)
     requests = site.ws_sample_requests(REGISTRY[name], values)
-    assert len(shown) == len(requests) == 2
+    assert len(shown) == len(requests) == 2 * (1 + len(REGISTRY[name].more_examples))
     for text, sample in zip(shown, requests):
         if sample["method"] == "GET":
             real = client.get(sample["url"]).text
@@ -122,3 +122,32 @@ def test_samples_survive_many_page_views_of_a_throttled_service(client, svc, dem
              for _ in range(svc.settings.login_per_address + 5)]
     assert all(page == pages[0] for page in pages)
     assert '"status": "OK"' in pages[-1][1]
+
+
+def test_docs_have_no_dead_ends(client, svc, demo):
+    """Only addresses that answer, filled-in messages, real hosts, header rows, the seed's sections."""
+    change = client.get("/webservices/docs/listRepositoryChange").text
+    shown = html.unescape(change)
+    assert "<appscount>3</appscount>" in shown and '"appscount": 3' in shown  # the unknown-hash case, XML and JSON
+    assert "docs.internal" not in change
+    upload_page = client.get("/webservices/docs/uploadAppToRepo").text
+    addresses = re.findall(r"<li><code>(GET|POST) ([^<]+)</code>", upload_page)
+    assert addresses and all(method == "POST" for method, _ in addresses)  # POST-only: no GET address listed
+    for method, address in re.findall(r"<li><code>(GET|POST) ([^<]+)</code>", change):
+        if method == "GET":
+            url = html.unescape(address).replace("<repo>", "demo").replace("<hash>", "0" * 32).replace("<xml|json>", "json")
+            assert client.get(url, params={"token": site.demo_values(svc)["$token"]}).status_code == 200, url
+    errors_page = client.get("/webservices/docs/errors").text
+    assert "<thead><tr><th>" in errors_page and "{" not in re.sub(r"<script.*?</script>", "", errors_page)
+    assert "<var>name</var>" in errors_page
+    assert "<thead><tr><th>" in re.search(r'<table id="error-codes">.*?</table>', change, re.S).group(0)
+    index = client.get("/webservices/docs/").text
+    assert 'id="specification"' in index and 'href="/webservices/docs/protocol"' in index
+    for path in ("/webservices/docs/protocol", "/webservices/docs/app-list"):
+        for lang in ("en", "pt-BR"):
+            assert client.get(path, params={"lang": lang}).status_code == 200, (path, lang)
+    app_list = client.get("/webservices/docs/app-list").text
+    for section in ('id="basics"', 'id="parameters"', 'id="response-keys"', 'id="curl"', 'id="http-codes"'):
+        assert section in app_list
+    sample = json.loads(html.unescape(re.search(r'<pre id="sample"[^>]*>(.*?)</pre>', app_list, re.S).group(1)))
+    assert sample["meta"]["total_items"] >= 1 and sample["links"]["self"].endswith("/api/mng/apps?offset=0&limit=2")

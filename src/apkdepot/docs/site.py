@@ -64,18 +64,34 @@ def resolve(value: Any, values: dict[str, str]) -> Any:
 
 
 def ws_sample_requests(endpoint: WsEndpoint, values: dict[str, str]) -> list[dict[str, Any]]:
+    """The sample requests, XML and JSON, of the main example then of each further one."""
     generation = 2 if 2 in endpoint.generations else min(endpoint.generations)
     prefix = "/webservices/" + (f"{generation}/" if generation > 1 else "")
-    params = resolve(endpoint.example, values)
     requests = []
-    for fmt in ("xml", "json"):
-        if endpoint.example_method == "GET":
-            requests.append({"method": "GET", "fmt": fmt,
-                             "url": f"{prefix}{endpoint.name}/{fmt}?{urlencode(params)}", "form": None})
-        else:
-            requests.append({"method": "POST", "fmt": fmt, "url": f"{prefix}{endpoint.name}",
-                             "form": {**params, "mode": fmt}})
+    for caption, example in ((None, endpoint.example), *endpoint.more_examples):
+        params = resolve(example, values)
+        for fmt in ("xml", "json"):
+            if endpoint.example_method == "GET":
+                requests.append({"method": "GET", "fmt": fmt, "caption": caption,
+                                 "url": f"{prefix}{endpoint.name}/{fmt}?{urlencode(params)}", "form": None})
+            else:
+                requests.append({"method": "POST", "fmt": fmt, "caption": caption, "url": f"{prefix}{endpoint.name}",
+                                 "form": {**params, "mode": fmt}})
     return requests
+
+
+def ws_addresses(endpoint: WsEndpoint) -> list[dict[str, str]]:
+    """Every address the endpoint answers at, as a client must call it: GET with
+    the format last (and the path parameters before it), POST with a form."""
+    found = []
+    for generation in sorted(endpoint.generations):
+        url = f"/webservices/{'' if generation == 1 else f'{generation}/'}{endpoint.name}"
+        if "GET" in endpoint.methods:
+            path = "".join(f"/<{p}>" for p in endpoint.path_params)
+            found.append({"method": "GET", "url": f"{url}{path}/<xml|json>"})
+        if "POST" in endpoint.methods:
+            found.append({"method": "POST", "url": url})
+    return found
 
 
 def v7_sample_request(endpoint: V7Endpoint, values: dict[str, str]) -> dict[str, Any]:
@@ -101,7 +117,8 @@ async def call(app: Any, sample: dict[str, Any]) -> str:
 
 async def _call(app: Any, sample: dict[str, Any]) -> str:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://docs.internal") as client:
+    # The configured address: links in the samples are ones a reader can open.
+    async with httpx.AsyncClient(transport=transport, base_url=app.state.services.settings.base_url) as client:
         if sample["method"] == "GET":
             response = await client.get(sample["url"])
         elif sample.get("json") is not None:
@@ -137,6 +154,20 @@ def hide_token(text: str, values: dict[str, str] | None) -> str:
     return text.replace(values["$token"], TOKEN_SHOWN) if values else text
 
 
+def app_list_sample(svc: Services) -> str | None:
+    """A real page of the demo developer's app list (two apps), as the API answers it."""
+    from apkdepot.api.mng.apps import page_body
+    from apkdepot.catalog import owner_apps
+
+    developer = accounts.developer_by_email(svc, DEMO_EMAIL)
+    if developer is None:
+        return None
+    apps, total = owner_apps.page(svc, developer.id, 2, 0)
+    if not total:
+        return None
+    return json.dumps(page_body(apps, total, svc.settings.base_url, 0, 2), indent=4, ensure_ascii=False)
+
+
 class DocsPages(Controller):
     path = "/webservices/docs"
     include_in_schema = False
@@ -153,6 +184,22 @@ class DocsPages(Controller):
                       fail_json=json.dumps({"status": "FAIL", "errors": [gettext(locale, "Missing token parameter"),
                                                                          gettext(locale, "Missing repo parameter")]},
                                            indent=3, ensure_ascii=False))
+
+    @get("/app-list")
+    async def app_list_page(self, request: Request) -> Response:
+        """The app list API for app owners, in the structure of its own documentation."""
+        from apkdepot.api.mng import apps as app_list
+
+        svc = services(request)
+        sample = await run(app_list_sample, svc)
+        return render(request, "docs/app_list.html", session=await current_session(request),
+                      base=svc.settings.base_url, per_minute=svc.settings.app_list_per_minute,
+                      per_day=svc.settings.app_list_per_day, max_limit=app_list.MAX_LIMIT, sample=sample)
+
+    @get("/protocol")
+    async def protocol_page(self, request: Request) -> Response:
+        return render(request, "docs/protocol.html", session=await current_session(request),
+                      base=services(request).settings.base_url)
 
     @get("/errors")
     async def error_codes(self, request: Request) -> Response:
@@ -184,7 +231,5 @@ class DocsPages(Controller):
                 shown["form"] = {k: hide_token(v, values) for k, v in sample["form"].items()}
             samples.append({**shown, "answer": pretty(hide_token(await call(request.app, sample), values), sample["fmt"]),
                             "raw_url": sample["url"]})
-        generations = sorted(endpoint.generations)
-        urls = [f"/webservices/{'' if g == 1 else f'{g}/'}{endpoint.name}" for g in generations]
         return render(request, "docs/endpoint.html", session=await current_session(request), endpoint=endpoint,
-                      urls=urls, samples=samples, catalogue=CATALOGUE)
+                      addresses=ws_addresses(endpoint), samples=samples, catalogue=CATALOGUE)

@@ -4,12 +4,14 @@ CSRF tokens, small form parsing and template rendering."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
@@ -28,6 +30,14 @@ COOKIE_NOTICE = "apkdepot_cookies_ok"
 
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+
+
+def placeholders(message: str) -> Markup:
+    """A catalogue message as documentation shows it: each ``{name}`` it fills in as <var>name</var>."""
+    return Markup(re.sub(r"\{(\w+)\}", r"<var>\1</var>", str(escape(message))))
+
+
+env.filters["placeholders"] = placeholders
 
 
 def locale_of(request: Request) -> str:

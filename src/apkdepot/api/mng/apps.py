@@ -97,9 +97,11 @@ async def app_list(request: Request) -> Response:
     apps, total = await run(owner_apps.page, svc, developer_id, limit, offset)
     if total == 0:
         return error_response(404, [problem(errors.MNG_NO_APPS)], locale, headers)
-    body: dict[str, Any] = {
-        "data": [app.resource() for app in apps],
-        "meta": {"total_items": total},
-        "links": links(base_url(request, svc) + "/api/mng/apps", offset, limit, total),
-    }
+    body = page_body(apps, total, base_url(request, svc), offset, limit)
     return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
+
+
+def page_body(apps: list, total: int, base: str, offset: int, limit: int) -> dict[str, Any]:
+    """One page of the answer (the docs show a real one with this too)."""
+    return {"data": [app.resource() for app in apps], "meta": {"total_items": total},
+            "links": links(base + "/api/mng/apps", offset, limit, total)}

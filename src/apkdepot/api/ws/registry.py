@@ -57,6 +57,8 @@ class WsEndpoint:
     # docs resolve against the demo store ($demo, $token, $first_hash, …).
     example: dict[str, str] = field(default_factory=dict)
     example_method: str = "GET"
+    # Further sample requests the documentation shows: (what the case is, parameters).
+    more_examples: tuple[tuple[str, dict[str, str]], ...] = ()
     # An OAuth 2 token endpoint: its failures are HTTP errors with error/error_description.
     oauth: bool = False
 

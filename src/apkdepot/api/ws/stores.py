@@ -159,6 +159,9 @@ def validate_change(call: WsCall) -> list[Problem]:
     ),
     error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106"),
     example={"token": "$token", "repo": "$demo,$demo", "hash": "$first_hash,$current_hash"},
+    more_examples=((N_("A hash the store never served (or one too old to count from): the answer gives the number "
+                       "of apps (appscount) instead of added and removed."),
+                    {"token": "$token", "repo": "$demo", "hash": "00000000000000000000000000000000"}),),
 )
 def list_repository_change(call: WsCall) -> dict[str, Any]:
     request = parse_change_request(call)
