@@ -136,6 +136,7 @@ NO_SUCH_APP = _define("LIST-8", N_("No app {package} is published in this store"
 LISTING_IMAGE_REFUSED = _define("LIST-9", N_("The image cannot be used: {detail}"), 422)
 LISTING_IMAGE_UNKNOWN = _define("LIST-10", N_("No image {image} was uploaded for this app"), 422)
 LISTING_IMAGE_TOO_LARGE = _define("LIST-11", N_("The image is larger than {limit} MB."), 413)
+LISTING_CATEGORY_UNKNOWN = _define("LIST-13", N_("This store has no category {category}; its categories are: {names}"), 422)
 LISTING_IMAGE_MISSING = _define("LIST-12", N_("Send the image as the multipart file field \"image\"."), 400)
 
 # --- Authentication ----------------------------------------------------------

@@ -40,6 +40,16 @@ listing_edit = st.tuples(
     }))
 
 
+# A change of the store's own categories: which are defined, and what each is
+# called in Portuguese (a translation that may come and go).
+category_edit = st.lists(
+    st.fixed_dictionaries({"name": st.sampled_from(["Tools", "Música", "Games & <Fun>"]),
+                           "labels": st.dictionaries(st.sampled_from(["pt-BR", "es"]),
+                                                     st.sampled_from(["Ferramentas", "Herramientas", "Jogos"]),
+                                                     max_size=2)}),
+    max_size=3, unique_by=lambda c: c["name"])
+
+
 def fetch(client, store: str, name: str) -> bytes:
     response = client.get(f"/fdroid/{store}/repo/{name}", headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200, (name, response.text[:200])
@@ -49,8 +59,10 @@ def fetch(client, store: str, name: str) -> bytes:
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=st.lists(operation, min_size=1, max_size=16), description_change=st.booleans(),
-       listing_edits=st.dictionaries(st.integers(0, 15), listing_edit, max_size=6))
-def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, description_change, listing_edits):
+       listing_edits=st.dictionaries(st.integers(0, 15), listing_edit, max_size=6),
+       category_edits=st.dictionaries(st.integers(0, 15), category_edit, max_size=3))
+def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, description_change, listing_edits,
+                                          category_edits):
     owner = getattr(svc, "_fdroid_owner", None)
     if owner is None:
         owner = svc._fdroid_owner = make_developer(svc, "fdroid@example.com")[0]
@@ -72,8 +84,9 @@ def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, descri
             times = fdroid_repo.version_times(conn, store.id)
             listed = fdroid_repo.versions_at(conn, store.id, kept.version)
             said = app_listing.at_version(conn, store.id, kept.version)
+            labels = fdroid_repo.labels_at(conn, store.id, kept.version)
         repo = fdroid_repo.repo_for(view, svc.settings.base_url, times[kept.version])
-        assert index_bytes == fdroid.to_bytes(fdroid.index_v2(repo, listed, said))
+        assert index_bytes == fdroid.to_bytes(fdroid.index_v2(repo, listed, said, labels))
         with zipfile.ZipFile(io.BytesIO(fetch(client, store.name, "index-v1.jar"))) as jar:
             assert jar.read("index-v1.json") == fdroid.to_bytes(fdroid.index_v1(repo, listed, said))
 
@@ -96,8 +109,10 @@ def test_diff_from_every_served_timestamp(client, svc, tmp_path, history, descri
             package, body = listing_edits[step]
             try:  # only a published app has a listing (others are refused, LIST-8)
                 publishing.put_listing(svc, store, package, body)
-            except Failure as refused:
-                assert [p.code for p in refused.problems] == ["LIST-8"]
+            except Failure as refused:  # LIST-13: a category the store does not define
+                assert [p.code for p in refused.problems] in (["LIST-8"], ["LIST-13"])
+        if step in category_edits:
+            publishing.put_store_categories(svc, store, {"categories": category_edits[step]})
         if description_change and step == len(history) // 2:
             stores.update_store(svc, store, {"description": f"changed at step {step}"})
     if versions.build_pending(svc, store.id):

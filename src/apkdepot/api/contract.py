@@ -169,7 +169,8 @@ LISTING = {
                         "name": _listing_text(50), "summary": _listing_text(80),
                         "description": {**_listing_text(4000, _LINES),
                                         "description": "Markdown (no raw HTML, no images)"}}}},
-        "category": _listing_text(100),
+        "category": {**_listing_text(100), "description": "One of the store's categories when it defines any "
+                                                          "(422 LIST-13 otherwise)"},
         "website": _or_empty(URL),
         "email": _or_empty(EMAIL),
         "privacy_url": _or_empty(URL),
@@ -189,6 +190,16 @@ LISTING = {
                             "description": "BCP 47 tag -> feature graphic (an image uploaded for the app)",
                             "additionalProperties": _IMAGE_REF},
     },
+}
+STORE_CATEGORIES = {
+    "type": "object", "additionalProperties": False, "required": ["categories"],
+    "properties": {"categories": {
+        "type": "array", "maxItems": 100, "description": "In the order shown; names are unique (any case)",
+        "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\S[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"},
+            "labels": {"type": "object", "maxProperties": 80, "propertyNames": {"pattern": _LOCALE_TAG},
+                       "description": "BCP 47 tag -> the category's name in that language",
+                       "additionalProperties": _listing_text(100)}}}}},
 }
 LISTING_IMAGE_UPLOAD = {
     "type": "object", "required": ["image"],
@@ -256,6 +267,9 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("GET", "/api/stores/{name}/apps/{package}/listing"): ({}, failures(*AUTH, 404)),
     ("PUT", "/api/stores/{name}/apps/{package}/listing"): ({"application/json": LISTING},
                                                           failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("GET", "/api/stores/{name}/categories"): ({}, failures(*AUTH, 404)),
+    ("PUT", "/api/stores/{name}/categories"): ({"application/json": STORE_CATEGORIES},
+                                              failures(*AUTH, *JSON_BODY, 404, 422)),
     ("POST", "/api/stores/{name}/apps/{package}/listing/images"): (
         {"multipart/form-data": LISTING_IMAGE_UPLOAD}, failures(*AUTH, 400, 404, 413, 422, 429, 503)),
     ("POST", "/api/tokens"): ({"application/json": TOKEN_CREATE}, failures(*AUTH, *JSON_BODY, 422)),

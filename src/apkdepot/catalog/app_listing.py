@@ -257,6 +257,10 @@ def _text(value: Any, limit: int, field_name: str, found: list[Problem], multili
     return text
 
 
+# One-line and multi-line text as every listing-like document reads it (store categories too).
+text_value = _text
+
+
 def _app_field(name: str, value: Any, found: list[Problem]) -> str | None:
     if value is None:
         return None

@@ -23,7 +23,7 @@ from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
 from apkdepot.apk.sandbox import InspectorBusy
-from apkdepot.catalog import app_listing, listing_images, owner_apps
+from apkdepot.catalog import app_listing, listing_images, owner_apps, store_categories
 from apkdepot.catalog.models import ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
@@ -327,11 +327,28 @@ def put_listing(svc: Services, store: Store, package: str, body: Mapping[str, An
         if not _has_published_version(conn, store.id, package):
             raise Failure(problem(errors.NO_SUCH_APP, package=package[:255]))
         listing, found = listing_images.resolve(conn, store.id, package, listing)
+        found += store_categories.check_listing_category(store_categories.latest(conn, store.id), listing.category)
         if found:
             raise Failure(found)
         if app_listing.save(conn, store.id, package, listing):
             versions.mark_dirty(conn, store.id, [package])
     return listing
+
+
+def get_store_categories(svc: Services, store: Store) -> list[store_categories.Category]:
+    with svc.db.read() as conn:
+        return store_categories.latest(conn, store.id)
+
+
+def put_store_categories(svc: Services, store: Store, body: Mapping[str, Any]) -> list[store_categories.Category]:
+    """Replaces the store's categories; the next index version carries them."""
+    categories, found = store_categories.parse(body)
+    if found:
+        raise Failure(found)
+    with svc.db.write() as conn:
+        if store_categories.save(conn, store.id, categories):
+            versions.mark_store_dirty(conn, store.id)
+    return categories
 
 
 def add_listing_image(svc: Services, store: Store, developer_id: int, package: str, path: Path, kind: str,

@@ -322,6 +322,23 @@ listing_images = sa.Table(
     sa.Index("ix_listing_images_store_id_package_name", "store_id", "package", "name", unique=True),
 )
 
+# A store's own categories (catalog/store_categories.py): revisions of the whole
+# list, with intervals over index versions like the listings. from_version NULL:
+# saved, waiting for the next index version.
+store_categories = sa.Table(
+    "store_categories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),  # JSON: [Category.public()]
+    sa.Column("from_version", sa.Integer),
+    sa.Column("to_version", sa.Integer),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_store_categories_store_id_to_version", "store_id", "to_version"),
+    sa.Index("ix_store_categories_pending", "store_id", unique=True,
+             sqlite_where=sa.text("from_version IS NULL"), postgresql_where=sa.text("from_version IS NULL")),
+)
+
 # Tables and indexes the migrations make with the database's own SQL, which a
 # comparison of this metadata with a database leaves alone.
 DATABASE_SIDE_OBJECTS = frozenset({

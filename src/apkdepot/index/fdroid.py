@@ -195,19 +195,27 @@ def package_v2(listed: list[Version], listing: Listing | None = None) -> dict[st
             "versions": {v.sha256: _version_entry(v, listing) for v in listed}}
 
 
-def repo_block_v2(repo: Repo, categories: Iterable[str]) -> dict[str, Any]:
+def category_entry(name: str, labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """repo.categories' value for one category: its name in every language the store gives it."""
+    return {"name": dict((labels or {}).get(name) or _localized(name))}
+
+
+def repo_block_v2(repo: Repo, categories: Iterable[str],
+                  labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """``labels``: the store's own categories, name -> {locale: name} (store_categories.labels_by_name)."""
     block = repo_block(repo)
     # F-Droid clients show only the categories the repo block defines.
     names = sorted(set(categories))
     if names:
-        block["categories"] = {name: {"name": _localized(name)} for name in names}
+        block["categories"] = {name: category_entry(name, labels) for name in names}
     return block
 
 
-def index_v2(repo: Repo, versions: Iterable[Version], listings: Mapping[str, Listing] | None = None) -> dict[str, Any]:
+def index_v2(repo: Repo, versions: Iterable[Version], listings: Mapping[str, Listing] | None = None,
+             labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     packages = group(versions)
     listings = listings or {}
-    return {"repo": repo_block_v2(repo, categories_of(packages, listings)),
+    return {"repo": repo_block_v2(repo, categories_of(packages, listings), labels),
             "packages": {package: package_v2(listed, listings.get(package)) for package, listed in packages.items()}}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from apkdepot.catalog import app_listing
+from apkdepot.catalog import app_listing, store_categories
 from apkdepot.catalog import stores as store_service
 from apkdepot.db.schema import apks, fdroid_entries, index_versions
 from apkdepot.db.time import as_utc
@@ -89,9 +89,14 @@ def repo_for(store: StoreView, base_url: str, timestamp: int) -> fdroid.Repo:
                        timestamp=timestamp, icon=icon)
 
 
+def labels_at(conn: sa.Connection, store_id: int, version: int) -> dict[str, dict[str, str]]:
+    """The store's own category names, by language, as version ``version`` carries them."""
+    return store_categories.labels_by_name(store_categories.at_version(conn, store_id, version))
+
+
 def index_at(conn: sa.Connection, svc: Services, store: StoreView, version: int, timestamp: int) -> dict[str, Any]:
     return fdroid.index_v2(repo_for(store, svc.settings.base_url, timestamp), versions_at(conn, store.id, version),
-                           app_listing.at_version(conn, store.id, version))
+                           app_listing.at_version(conn, store.id, version), labels_at(conn, store.id, version))
 
 
 def _num_packages(document: dict[str, Any]) -> int:
@@ -116,16 +121,17 @@ def _indexes(conn: sa.Connection, svc: Services, store: StoreView, version: int,
     rendered whole when there is none."""
     earlier = _earlier_files(svc, store, version)
     repo = repo_for(store, svc.settings.base_url, times[version])
+    labels = labels_at(conn, store.id, version)
     if earlier is None:
         listed = versions_at(conn, store.id, version)
         said = app_listing.at_version(conn, store.id, version)
-        return (fdroid.to_bytes(fdroid.index_v2(repo, listed, said)),
+        return (fdroid.to_bytes(fdroid.index_v2(repo, listed, said, labels)),
                 fdroid.to_bytes(fdroid.index_v1(repo, listed, said)))
     old, v2_before, v1_before = earlier
     changed = changed_packages(conn, store.id, old, version)
     now = fdroid.group(versions_at(conn, store.id, version, changed))
     said = app_listing.at_version(conn, store.id, version, changed)
-    v2 = fdroid_splice.splice_v2(v2_before, lambda names: fdroid.repo_block_v2(repo, names),
+    v2 = fdroid_splice.splice_v2(v2_before, lambda names: fdroid.repo_block_v2(repo, names, labels),
                                  {p: fdroid.package_v2(now[p], said.get(p)) if p in now else None for p in changed})
     v1 = fdroid_splice.splice_v1(v1_before, fdroid.repo_block_v1(repo),
                                  {p: (fdroid.app_v1(p, now[p], said.get(p)), fdroid.package_v1(now[p]))
@@ -248,8 +254,18 @@ def diff_document(conn: sa.Connection, store: StoreView, old: int, new: int, cur
     repo = current.repo()
     listed_now = repo.get("categories") or {}
     gone = {name for value in before.values() for name in value["metadata"].get("categories", ())} - listed_now.keys()
+    # Each category travels whole, with a null for each language its name lost
+    # since ``old`` (the store's labels are versioned, so the old ones are known).
+    labels_before = labels_at(conn, store.id, old)
+    for name, entry in listed_now.items():
+        was = fdroid.category_entry(name, labels_before)["name"]
+        dropped = {tag: None for tag in was.keys() - entry["name"].keys()}
+        if dropped:
+            listed_now[name] = {**entry, "name": {**entry["name"], **dropped}}
     if gone:
         repo["categories"] = {**listed_now, **dict.fromkeys(gone)} if listed_now else None
+    elif listed_now:
+        repo["categories"] = listed_now
     patch: dict[str, Any] = {"repo": repo}
     packages: dict[str, Any] = {}
     current_values = current.packages(changed)

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from apkdepot.catalog import app_listing, store_front
+from apkdepot.catalog import app_listing, store_categories, store_front
 from apkdepot.db.schema import (
     apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_versions, stores,
 )
@@ -88,6 +88,12 @@ def mark_dirty(conn: sa.Connection, store_id: int, packages: Iterable[str]) -> N
     if not rows:
         return
     conn.execute(_upsert_pending(conn), rows)
+    conn.execute(stores.update().where(stores.c.id == store_id, stores.c.dirty_since.is_(None))
+                 .values(dirty_since=utcnow()))
+
+
+def mark_store_dirty(conn: sa.Connection, store_id: int) -> None:
+    """A change of the store itself (not of a package) for the next version: its categories."""
     conn.execute(stores.update().where(stores.c.id == store_id, stores.c.dirty_since.is_(None))
                  .values(dirty_since=utcnow()))
 
@@ -272,7 +278,7 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
             return None
         packages = conn.execute(sa.select(index_pending.c.package).where(index_pending.c.store_id == store_id)).scalars().all()
         new_version = store.current_version + 1
-        changed = False
+        changed = store_categories.promote_pending(conn, store_id, new_version)
         changes: list[EntryChange] = []
         for package in packages:
             changed |= _move_fdroid_intervals(conn, store_id, package, new_version)

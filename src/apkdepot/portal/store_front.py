@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from apkdepot.api.json.common import run, services
 from apkdepot.api.ws.dispatch import base_url
-from apkdepot.catalog import app_listing, publishing, queries, store_front, stores
+from apkdepot.catalog import app_listing, publishing, queries, store_categories, store_front, stores
 from apkdepot.catalog.models import ApkVersion
 from apkdepot.i18n import gettext
 from apkdepot.numbers import parse_whole
@@ -127,7 +127,10 @@ def _find(svc: Services, store_ids: list[int], query: Query) -> store_front.Foun
 def store_page_data(svc: Services, store_id: int, store_name: str, query: Query, locale: str) -> dict[str, Any]:
     found = _find(svc, [store_id], query)
     with svc.db.read() as conn:
-        categories = store_front.categories(conn, store_id)
+        used = store_front.categories(conn, store_id)
+        own = {c.name: c for c in store_categories.served(conn, store_id)}
+    # (name, what it is called in the page's language, apps in it)
+    categories = [(name, own[name].label(locale) if name in own else name, count) for name, count in used]
     return {"found": _tiles(svc, found.apps, {store_id: store_name}, locale), "total": found.total,
             "pages": _pages(found.total, query.page), "categories": categories}
 

@@ -76,6 +76,26 @@ def _forbidden(request: Request, failure: Failure, session=None) -> Response:
                   problem="\n".join(p.message(locale) for p in failure.problems))
 
 
+def categories_from_lines(text: str) -> list[dict[str, Any]]:
+    """``Name | pt-BR=Nome | es=Nombre`` per line -> the JSON API's category list (checked there)."""
+    found = []
+    for line in text.splitlines():
+        parts = [part.strip() for part in line.split("|")]
+        if not parts[0]:
+            continue
+        labels = {}
+        for part in parts[1:]:
+            tag, _, label = part.partition("=")
+            labels[tag.strip()] = label.strip()
+        found.append({"name": parts[0], "labels": labels})
+    return found
+
+
+def lines_of_categories(categories) -> str:
+    return "\n".join(" | ".join([c.name, *(f"{tag}={label}" for tag, label in sorted(c.labels.items()))])
+                     for c in categories)
+
+
 class PublicPages(Controller):
     include_in_schema = False
 
@@ -367,15 +387,18 @@ class Dashboard(Controller):
         return redirect(f"/dashboard/stores/{store.name}?done=store")
 
     async def _store_page(self, request: Request, session, store, status: int = 200, errors_: dict | None = None,
-                          general: list | None = None, typed: dict | None = None) -> Response:
+                          general: list | None = None, typed: dict | None = None,
+                          categories_text: str | None = None) -> Response:
         from apkdepot.api.json.stores import store_card
 
         svc = services(request)
         card = await run(store_card, request, store)
         versions = await run(publishing.list_versions, svc, store)
+        if categories_text is None:
+            categories_text = lines_of_categories(await run(publishing.get_store_categories, svc, store))
         return render(request, "store_edit.html", status, session=session, store=store, fdroid=card.get("fdroid"),
                       themes=stores.THEMES, theme_names=stores.THEME_NAMES, versions=versions, errors=errors_ or {}, general=general or [],
-                      notice=_notice(request), settings_form=typed or {
+                      notice=_notice(request), categories_text=categories_text, settings_form=typed or {
                           "description": store.description, "theme": store.theme, "private": store.private,
                           "basic_user": store.basic_user or ""})
 
@@ -414,6 +437,27 @@ class Dashboard(Controller):
             return await self._store_page(request, session, store, 422, by_field, general, typed)
         await changed(request)
         return redirect(f"/dashboard/stores/{store.name}?done=saved")
+
+    @post("/stores/{name:str}/categories", status_code=200)
+    async def save_categories(self, request: Request, name: FromPath[str]) -> Response:
+        """The store's categories, one per line: ``Name | pt-BR=Nome | es=Nombre``."""
+        session, form, away = await self._checked_form(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        text = form.get("categories", "")
+        try:
+            await run(publishing.put_store_categories, services(request), store,
+                      {"categories": categories_from_lines(text)})
+        except Failure as failure:
+            _, general = field_errors(failure, locale_of(request))
+            by_field = {"categories": "\n".join(f"{p.field}: {p.message(locale_of(request))}" if p.field else
+                                                 p.message(locale_of(request)) for p in failure.problems)}
+            return await self._store_page(request, session, store, 422, by_field, [], categories_text=text)
+        await changed(request)
+        return redirect(f"/dashboard/stores/{store.name}?done=saved#categories")
 
     @post("/stores/{name:str}/upload", status_code=200)
     async def upload(self, request: Request, name: FromPath[str]) -> Response:

@@ -143,6 +143,25 @@ class StoresController(Controller):
         listing = await run(publishing.get_listing, svc, store, package)
         return ok({"listing": listing.public()})
 
+    @get("/{name:str}/categories", summary="The store's own categories (names apps are filed under, with "
+         "their names in other languages)")
+    async def get_categories(self, request: Request, name: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        found = await run(publishing.get_store_categories, svc, store)
+        return ok({"categories": [c.public() for c in found]})
+
+    @put("/{name:str}/categories", summary="Replace the store's categories (the next index version carries them)")
+    async def put_categories(self, request: Request, name: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        saved = await run(publishing.put_store_categories, svc, store, body)
+        await changed(request)
+        return ok({"categories": [c.public() for c in saved]})
+
     @post("/{name:str}/apps/{package:str}/listing/images", status_code=201,
           summary="Add a phone screenshot or the feature graphic of a language to an app's listing "
                   "(multipart: image, kind=phone|feature, locale)")

@@ -9,7 +9,7 @@ from typing import Any
 from apkdepot import errors
 from apkdepot.api.contract import NOT_BLANK
 from apkdepot.api.v7.dispatch import V7Call, v7_endpoint
-from apkdepot.catalog import app_listing, listing, listing_images, queries
+from apkdepot.catalog import app_listing, listing, listing_images, queries, store_categories
 from apkdepot.catalog.models import apk_url, colon_hex
 from apkdepot.numbers import parse_whole
 from apkdepot.errors import Failure, Problem, problem
@@ -78,6 +78,15 @@ def store_downloads(call: V7Call, store: CachedStore) -> int:
                                                  lambda: queries.store_downloads(call.svc, store.id))
 
 
+def store_category_list(call: V7Call, store: CachedStore) -> list[dict[str, Any]]:
+    """The store's own categories as its current index version carries them (read once per version)."""
+    def read() -> list[dict[str, Any]]:
+        with call.svc.db.read() as conn:
+            return [c.public() for c in store_categories.at_version(conn, store.id, store.version)]
+
+    return call.runtime.cache.deltas.get_or_defer(("store-categories", store.id, store.version), read)
+
+
 def store_card(call: V7Call, store: CachedStore) -> dict[str, Any]:
     return {
         "id": store.id, "name": store.name,
@@ -88,6 +97,8 @@ def store_card(call: V7Call, store: CachedStore) -> dict[str, Any]:
         "status": "ACTIVE", "access": "PRIVATE" if store.private else "PUBLIC",
         "urls": {"info_xml": f"{call.base_url}/repo/{store.name}/info.xml"},
         "hash": store.md5, "version": store.version,
+        # The owner's categories: {name, labels: {locale: name}} (apps are filed under name).
+        "categories": store_category_list(call, store),
     }
 
 
