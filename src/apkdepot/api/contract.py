@@ -143,6 +143,8 @@ _VERSION_CODE = (r"^([1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-
                  r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$")
 _ONE_LINE = r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 _LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# One line with at least one visible character (\S alone would let one control character through).
+_ONE_LINE_NOT_BLANK = r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 _IMAGE_NAME = {"type": "string", "pattern": r"^[0-9a-f]{64}\.(png|jpg|webp)$",
@@ -194,9 +196,9 @@ LISTING = {
 STORE_CATEGORIES = {
     "type": "object", "additionalProperties": False, "required": ["categories"],
     "properties": {"categories": {
-        "type": "array", "maxItems": 100, "description": "In the order shown; names are unique (any case)",
+        "type": "array", "maxItems": 100, "description": "In the order shown; names that differ only in case are one category (the first spelling stays, labels join)",
         "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\S[^\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": _ONE_LINE_NOT_BLANK},
             "labels": {"type": "object", "maxProperties": 80, "propertyNames": {"pattern": _LOCALE_TAG},
                        "description": "BCP 47 tag -> the category's name in that language",
                        "additionalProperties": _listing_text(100)}}}}},

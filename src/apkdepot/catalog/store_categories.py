@@ -54,7 +54,9 @@ def from_document(text: str) -> list[Category]:
 
 
 def parse(body: Mapping[str, Any]) -> tuple[list[Category], list[Problem]]:
-    """``{"categories": [{"name": "Tools", "labels": {"pt-BR": "Ferramentas"}}, ...]}``, in the order shown."""
+    """``{"categories": [{"name": "Tools", "labels": {"pt-BR": "Ferramentas"}}, ...]}``, in the order shown.
+    Names that differ only in case are one category: the first spelling stays,
+    and the labels of the others join it (the first label given for a language wins)."""
     found: list[Problem] = []
     for name in sorted(set(body) - {"categories"}):
         found.append(problem(errors.LISTING_FIELD_UNKNOWN, name, name=name))
@@ -66,7 +68,7 @@ def parse(body: Mapping[str, Any]) -> tuple[list[Category], list[Problem]]:
         found.append(problem(errors.LISTING_TOO_MANY, "categories", name="categories", max=MAX_CATEGORIES))
         return [], found
     categories: list[Category] = []
-    seen: set[str] = set()
+    by_key: dict[str, Category] = {}
     for index, item in enumerate(raw):
         where = f"categories.{index}"
         if not isinstance(item, dict) or set(item) - {"name", "labels"}:
@@ -77,12 +79,8 @@ def parse(body: Mapping[str, Any]) -> tuple[list[Category], list[Problem]]:
             if not any(p.field == f"{where}.name" for p in found):
                 found.append(problem(errors.LISTING_FIELD_INVALID, f"{where}.name", name=f"{where}.name"))
             continue
-        if name.casefold() in seen:
-            found.append(problem(errors.LISTING_FIELD_INVALID, f"{where}.name", name=f"{where}.name"))
-            continue
-        seen.add(name.casefold())
         labels: dict[str, str] = {}
-        raw_labels = item.get("labels") or {}
+        raw_labels = item.get("labels", {})
         if not isinstance(raw_labels, dict) or len(raw_labels) > app_listing.MAX_LOCALES:
             found.append(problem(errors.LISTING_FIELD_INVALID, f"{where}.labels", name=f"{where}.labels"))
             raw_labels = {}
@@ -98,7 +96,12 @@ def parse(body: Mapping[str, Any]) -> tuple[list[Category], list[Problem]]:
             text = app_listing.text_value(value, NAME_MAX, f"{where}.labels.{raw_tag}", found)
             if text:
                 labels[tag] = text
-        categories.append(Category(name, labels))
+        earlier = by_key.get(name.casefold())
+        if earlier is not None:
+            earlier.labels.update({tag: text for tag, text in labels.items() if tag not in earlier.labels})
+            continue
+        by_key[name.casefold()] = Category(name, labels)
+        categories.append(by_key[name.casefold()])
     return categories, found
 
 

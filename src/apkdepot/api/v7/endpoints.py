@@ -390,7 +390,8 @@ MAX_QUERY_LENGTH = 200
                  "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),
                  "store_names": {"type": ["string", "array"], "items": {"type": "string"}, "maxItems": 50},
                  "store_ids": {"type": ["string", "array"], "pattern": STORE_IDS_TEXT,
-                               "items": {"type": "integer", "minimum": 0}, "maxItems": 50}}})
+                               "items": {"type": "integer", "minimum": 0}, "maxItems": 50}},
+                 "private_store": True})
 def apps_search(call: V7Call) -> dict[str, Any]:
     found: list[Problem] = []
     text = call.text("query")
