@@ -151,3 +151,8 @@ def test_docs_have_no_dead_ends(client, svc, demo):
         assert section in app_list
     sample = json.loads(html.unescape(re.search(r'<pre id="sample"[^>]*>(.*?)</pre>', app_list, re.S).group(1)))
     assert sample["meta"]["total_items"] >= 1 and sample["links"]["self"].endswith("/api/mng/apps?offset=0&limit=2")
+
+
+def test_error_descriptions_are_translated(client):
+    page = client.get("/webservices/docs/errors?lang=pt-BR").text
+    assert "Recusado porque o Android e outros leitores" in page and "Refused because Android" not in page

@@ -314,6 +314,42 @@ FILES: dict[tuple[str, str], dict[int, str]] = {
                                404: "No apps", 429: "Rate limited (per minute and per day)"},
 }
 
+# Query parameters a route reads itself (not from its signature), and the exact
+# schemas of its answers by status.
+_APP_LIST_ERROR = {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {
+    "type": "object", "required": ["status", "title", "code", "detail"],
+    "properties": {"status": {"type": "string"}, "title": {"type": "string"}, "code": {"type": "string"},
+                   "detail": {"type": "string"}}}}}}
+QUERY_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("GET", "/api/mng/apps"): [
+        {"name": "limit", "in": "query", "required": False,
+         "description": "Records per page, 1 to 1,000 (default 1,000)",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+        {"name": "offset", "in": "query", "required": False,
+         "description": "The first record to return, counting from 0 (default 0)",
+         "schema": {"type": "integer", "minimum": 0, "maximum": 10**12}},
+    ],
+}
+RESPONSE_SCHEMAS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
+    ("GET", "/api/mng/apps"): {
+        200: {"type": "object", "required": ["data", "meta", "links"], "properties": {
+            "data": {"type": "array", "maxItems": 1000, "items": {
+                "type": "object", "required": ["id", "type", "attributes"], "properties": {
+                    "id": {"type": "string", "description": "id123456789 or a package name"},
+                    "type": {"const": "app"},
+                    "attributes": {"type": "object", "required": ["name", "platform", "currency", "time_zone"],
+                                   "properties": {"name": {"type": "string"},
+                                                  "platform": {"enum": ["android", "ios"]},
+                                                  "currency": {"type": "string"}, "time_zone": {"type": "string"},
+                                                  "enable_retargetting": {"type": "boolean"}}}}}},
+            "meta": {"type": "object", "required": ["total_items"],
+                     "properties": {"total_items": {"type": "integer", "minimum": 0}}},
+            "links": {"type": "object", "required": ["self"],
+                      "properties": {k: {"type": "string", "format": "uri"} for k in ("prev", "self", "next")}}}},
+        400: _APP_LIST_ERROR, 401: _APP_LIST_ERROR, 404: _APP_LIST_ERROR, 429: _APP_LIST_ERROR,
+    },
+}
+
 # Successes besides the one the route declares.
 ALSO_SUCCEEDS: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/stores/{name}/apks"): {200: "This exact file was already published there (created: false)"},

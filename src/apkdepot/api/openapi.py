@@ -184,6 +184,14 @@ def _apply_contract(paths: dict[str, Any], max_field_length: int) -> None:
             for code in [c for c in responses if not c.startswith("2") and c != "304"]:
                 responses[code].setdefault("content", {error_media: {"schema": STRING if "xml" in error_media
                                                                      or "text" in error_media else {"type": "object"}}})
+            for code, schema in contract.RESPONSE_SCHEMAS.get((method, path), {}).items():
+                responses.setdefault(str(code), {"description": statuses.get(code, "OK")})
+                responses[str(code)]["content"] = {"application/json": {"schema": schema}}
+            if (method, path) in contract.QUERY_PARAMETERS:
+                operation = paths[path][verb]
+                named = {p["name"] for p in contract.QUERY_PARAMETERS[(method, path)]}
+                operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") not in named] \
+                    + contract.QUERY_PARAMETERS[(method, path)]
 
 
 def build_document(litestar_document: dict[str, Any], max_field_length: int) -> dict[str, Any]:
