@@ -85,6 +85,8 @@ def test_listings_use_the_store_categories_and_clients_show_their_names(client, 
     assert meta["categories"][0] == {"name": "Tools", "labels": {"es": "Herramientas", "pt-BR": "Ferramentas"}}
     page = client.get("/stores/shop?lang=pt-BR").text
     assert '<option value="Tools">Ferramentas (1)</option>' in page
+    app_page = client.get("/stores/shop/org.apkdepot.alpha?lang=pt-BR").text
+    assert '<a href="/stores/shop?category=Tools">Ferramentas</a>' in app_page
 
     # A translation that goes away is a null in the diff: merge-patching the old index gives the new one.
     client.put(CATEGORIES, json={"categories": [{"name": "Tools", "labels": {"pt-BR": "Utilitários"}}]},

@@ -130,6 +130,9 @@ def test_the_whole_developer_journey(live, browser):
     assert bars.count() == 2 and [bars.nth(i).get_attribute("value") for i in range(2)] == ["100", "100"]
     outcomes = page.locator("#upload-results .outcome").all_inner_texts()
     assert "org.apkdepot.alpha 1.1 (2)" in outcomes[0] and "org.apkdepot.beta 2.0-beta (10)" in outcomes[1]
+    # The published versions list follows without reloading the page.
+    page.locator("#versions tr", has_text="org.apkdepot.beta").wait_for()
+    assert page.locator("#versions tr", has_text="org.apkdepot.alpha").count() == 1
     shot(page, "upload")
 
     # Both on the public store page and in info.xml (the index is built within a second).

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "org.apkdepot.alpha"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+MAX_COOKIE_NOTICE_PX = 110  # of an 844 px phone screen
 
 pytestmark = [needs_tool("chromium"), needs_tool("jarsigner")]
 
@@ -152,6 +153,9 @@ def _check(page, path: str, lang: str, axe_source: str, failures: list[str]) -> 
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if width[0] > width[1]:
         failures.append(f"{path} ({lang}): {width[0]} px wide in a {width[1]} px window")
+    notice = page.locator(".cookie-notice")
+    if notice.count() and notice.bounding_box()["height"] > MAX_COOKIE_NOTICE_PX:
+        failures.append(f"{path} ({lang}): the cookie notice covers {notice.bounding_box()['height']:.0f} px")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=axe_source)
     found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"

@@ -169,7 +169,10 @@ def app_page_data(svc: Services, store: stores.Store, package: str, locale: str)
             for v in versions]
     shots = [{"url": f"/repo/{store.name}/images/{package}/{i.name}", "width": i.width, "height": i.height}
              for i in shown.screenshots]
-    return {"app": listed, "shown": shown, "versions": rows, "screenshots": shots,
+    with svc.db.read() as conn:
+        own = {c.name: c for c in store_categories.served(conn, store.id)}
+    category = own[shown.category].label(locale) if shown.category in own else shown.category
+    return {"app": listed, "shown": shown, "versions": rows, "screenshots": shots, "category": category,
             "description_html": Markup(app_listing.description_html(description)) if description else None,
             "plain_description": "" if description else listed.description,
             "size": human_size(listed.size), "min_android": android_version(listed.min_sdk),
