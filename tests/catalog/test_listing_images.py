@@ -16,6 +16,7 @@ from PIL import Image
 from apkdepot.apk.images import ImageLimits, ImageRejected, check_dimensions
 from tests.conftest import BACKENDS
 from tests.helpers import auth, create_store, flush, make_developer, upload
+from tests.portal.test_pages import log_in
 
 ON_EVERY_DATABASE = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -188,7 +189,7 @@ def test_only_the_owner_adds_images_and_images_stay_with_their_app(client, owner
 
 
 @ON_EVERY_DATABASE
-def test_a_private_store_asks_for_its_credentials_for_images(client, owner):
+def test_a_private_store_asks_for_its_credentials_for_images(client, svc, owner):
     name = send(client, owner, image_bytes()).json()["image"]["name"]
     made_private = client.patch("/api/stores/shop", json={"private": True, "basic_user": "u",
                                                           "basic_password": "password1"}, headers=auth(owner))
@@ -196,6 +197,14 @@ def test_a_private_store_asks_for_its_credentials_for_images(client, owner):
     flush(client)
     assert client.get(f"/repo/shop/images/{PACKAGE}/{name}").status_code == 401
     assert client.get(f"/repo/shop/images/{PACKAGE}/{name}", auth=("u", "password1")).status_code == 200
+    # Its owner, signed in to the portal, sees them there (the listing editor shows them).
+    log_in(client, "owner@example.com")
+    assert client.get(f"/repo/shop/images/{PACKAGE}/{name}").status_code == 200
+    assert client.get("/repo/shop/info.xml").status_code == 401  # only the listing images
+    client.cookies.clear()
+    make_developer(svc, "stranger@example.com", name="Stranger")
+    log_in(client, "stranger@example.com")
+    assert client.get(f"/repo/shop/images/{PACKAGE}/{name}").status_code == 401
     assert client.get(f"/fdroid/shop/repo/{PACKAGE}/en-US/phoneScreenshots/{name}").status_code == 404
 
 

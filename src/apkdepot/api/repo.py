@@ -353,10 +353,19 @@ async def listing_image_file(request: Request, store_name: FromPath[str], packag
     svc, rt, store = _store_lookup(request, store_name)
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
-    if not await _authorized(svc, rt, store, request):
+    if not await _authorized(svc, rt, store, request) and not await _owner_signed_in(request, store):
         return _unauthorized(store).to_response()
     name = rest.lstrip("/").removeprefix("thumbs/mobile/")
     return await serve_listing_image(request, svc, store.id, package, name)
+
+
+async def _owner_signed_in(request: Request, store: CachedStore) -> bool:
+    """The store's owner, signed in to the portal, sees a private store's listing
+    images there without its device credentials (the listing editor shows them)."""
+    from apkdepot.portal.web import current_session
+
+    session = await current_session(request) if store.private else None
+    return session is not None and session.developer.id == store.owner_id
 
 
 async def serve_listing_image(request: Request, svc: Services, store_id: int, package: str, name: str) -> Response:
