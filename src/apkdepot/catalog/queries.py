@@ -137,7 +137,7 @@ def index_entries_by(svc: Services, store_id: int, sort: str, limit: int) -> lis
             .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
             .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))
             .order_by(*SORTS[sort]).limit(limit)).all()
-    return [(infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail), r.category) for r in rows]
+    return [(infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail), infoxml.category_in(r.xml_tail)) for r in rows]
 
 
 def used_categories(svc: Services, store_ids: Sequence[int]) -> list[str]:

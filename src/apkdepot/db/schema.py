@@ -339,6 +339,19 @@ store_categories = sa.Table(
              sqlite_where=sa.text("from_version IS NULL"), postgresql_where=sa.text("from_version IS NULL")),
 )
 
+# info.xml entries re-rendered in place (index/versions.py): a listed APK whose
+# listing moved it to another category gets a new <catg2> at ``version``, with
+# no change of membership; a delta from before that version sends the entry again.
+index_refiles = sa.Table(
+    "index_refiles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("apk_id", sa.ForeignKey("apks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_index_refiles_store_id_version", "store_id", "version"),
+)
+
 # Tables and indexes the migrations make with the database's own SQL, which a
 # comparison of this metadata with a database leaves alone.
 DATABASE_SIDE_OBJECTS = frozenset({

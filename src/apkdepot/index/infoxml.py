@@ -9,6 +9,8 @@ entry for each removed one."""
 from __future__ import annotations
 
 import math
+import re
+from xml.sax.saxutils import unescape as xml_unescape
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
@@ -57,6 +59,21 @@ def entry_parts(e: EntryFields) -> tuple[str, str]:
         + "</package>"
     )
     return head, tail
+
+
+_CATG2_RE = re.compile(r"<catg2>(.*?)</catg2>", re.S)
+
+
+def category_in(tail: str) -> str | None:
+    """The category an entry is filed under (its <catg2>), from the part after <dwn>."""
+    found = _CATG2_RE.search(tail)
+    return xml_unescape(found.group(1)) if found else None
+
+
+def tail_with_category(tail: str, category: str | None) -> str:
+    """The same entry filed under another category (or none)."""
+    without = _CATG2_RE.sub("", tail, count=1)
+    return without.replace("</catg>", "</catg>" + (f"<catg2>{xml_text(category)}</catg2>" if category else ""), 1)
 
 
 def entry_xml(head: str, downloads: int, tail: str) -> str:

@@ -32,7 +32,8 @@ import sqlalchemy as sa
 
 from apkdepot.catalog import app_listing, store_categories, store_front
 from apkdepot.db.schema import (
-    apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_versions, stores,
+    apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_refiles, index_versions,
+    stores,
 )
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.index import infoxml
@@ -112,6 +113,20 @@ def _desired_entry(conn: sa.Connection, store_id: int, package: str):
         .order_by(apks.c.version_code.desc()).limit(1)).scalar()
 
 
+def _refile(conn: sa.Connection, store_id: int, package: str, apk_id: int | None) -> bool:
+    """Gives the listed APK's info.xml entry the category its listing now files
+    it under (else the one it was published with). True when its bytes changed."""
+    if apk_id is None:
+        return False
+    apk = conn.execute(sa.select(apks.c.xml_tail, apks.c.category).where(apks.c.id == apk_id)).first()
+    listing = app_listing.served(conn, store_id, [package]).get(package)
+    tail = infoxml.tail_with_category(apk.xml_tail, (listing.category if listing else None) or apk.category)
+    if tail == apk.xml_tail:
+        return False
+    conn.execute(apks.update().where(apks.c.id == apk_id).values(xml_tail=tail))
+    return True
+
+
 def _move_fdroid_intervals(conn: sa.Connection, store_id: int, package: str, new_version: int) -> bool:
     """F-Droid lists every published version: open and close its intervals to match."""
     published = set(conn.execute(sa.select(apks.c.id).where(
@@ -153,12 +168,13 @@ def _render_full(conn: sa.Connection, svc: Services, store_id: int, store_name: 
     # byte order on every database, which splicing relies on) and joins them.
     fragment = (apks.c.xml_head + "<dwn>" + sa.cast(apks.c.downloads, sa.String) + "</dwn>" + apks.c.xml_tail)
     rows = conn.execute(
-        sa.select(fragment, apks.c.category, index_entries.c.package)
+        sa.select(fragment, apks.c.xml_tail, index_entries.c.package)
         .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
         .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None))).all()
     rows.sort(key=lambda r: infoxml.entry_order(r[2]))
     header = infoxml.Header(store_name, svc.settings.base_url, len(rows), version)
-    return infoxml.document(header, {r[1] for r in rows if r[1]}, [r[0] for r in rows]), len(rows)
+    filed = {infoxml.category_in(r[1]) for r in rows}
+    return infoxml.document(header, {c for c in filed if c}, [r[0] for r in rows]), len(rows)
 
 
 @dataclass(frozen=True)
@@ -187,17 +203,18 @@ def _render_spliced(conn: sa.Connection, svc: Services, store_id: int, store_nam
                 infoxml.entry_xml(rows[c.after_apk_id].xml_head, rows[c.after_apk_id].downloads,
                                   rows[c.after_apk_id].xml_tail)) for c in changes]
     categories = infoxml.categories_of(previous)
-    arriving = {rows[i].category for i in wanted if rows[i].category}
-    departing = {rows[i].category for i in leaving if rows[i].category} - arriving
+    filed = {i: infoxml.category_in(rows[i].xml_tail) for i in rows}
+    arriving = {filed[i] for i in wanted if filed[i]}
+    departing = {filed[i] for i in leaving if filed[i]} - arriving
     new_here = any(infoxml.category_xml_name(name) not in categories for name in arriving)
     if departing or new_here:
         # The category list may lose or gain a name: ask the database for it
         # (only then; most versions keep every category they had).
-        names = set(conn.execute(
-            sa.select(apks.c.category).distinct()
+        names = {infoxml.category_in(tail) for tail in conn.execute(
+            sa.select(apks.c.xml_tail)
             .select_from(index_entries.join(apks, apks.c.id == index_entries.c.apk_id))
             .where(index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None),
-                   apks.c.category.is_not(None))).scalars())
+                   apks.c.xml_tail.contains("<catg2>"))).scalars()} - {None}
         categories = infoxml.categories_xml(names).encode("utf-8")
     header = infoxml.Header(store_name, svc.settings.base_url, appscount, version)
     return infoxml.splice_parts(previous, header, categories, entries)
@@ -284,10 +301,16 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
             changed |= _move_fdroid_intervals(conn, store_id, package, new_version)
             changed |= app_listing.promote_pending(conn, store_id, package, new_version)
             desired = _desired_entry(conn, store_id, package)
+            refiled = _refile(conn, store_id, package, desired)
             current = conn.execute(sa.select(index_entries.c.id, index_entries.c.apk_id).where(
                 index_entries.c.store_id == store_id, index_entries.c.package == package,
                 index_entries.c.to_version.is_(None))).first()
             if (current.apk_id if current else None) == desired:
+                if refiled:  # the same entry, re-rendered: spliced in, and sent again by deltas
+                    changed = True
+                    changes.append(EntryChange(package, desired, desired))
+                    conn.execute(index_refiles.insert().values(store_id=store_id, apk_id=desired,
+                                                               version=new_version))
                 continue
             changed = True
             changes.append(EntryChange(package, current.apk_id if current else None, desired))
@@ -538,8 +561,15 @@ def delta_file(svc: Services, store_name: str, store_id: int, since: int, curren
 def delta_xml(conn: sa.Connection, svc: Services, store_name: str, store_id: int, since: int,
               current_version: int, current_md5: str, appscount: int) -> bytes:
     delta = delta_since(conn, store_id, since)
+    # Entries re-rendered since (a new <catg2>) go again, as the entry they are now.
+    refiled = set(conn.execute(sa.select(index_refiles.c.apk_id).where(
+        index_refiles.c.store_id == store_id, index_refiles.c.version > since)).scalars())
+    listed_now = set(conn.execute(sa.select(index_entries.c.apk_id).where(
+        index_entries.c.store_id == store_id, index_entries.c.to_version.is_(None),
+        index_entries.c.apk_id.in_(sorted(refiled)))).scalars()) if refiled else set()
+    sent = set(delta.added_apk_ids) | listed_now
     added = []
-    for chunk in _chunks(sorted(delta.added_apk_ids)):
+    for chunk in _chunks(sorted(sent)):
         added += conn.execute(sa.select(apks.c.package, apks.c.xml_head, apks.c.downloads, apks.c.xml_tail,
                                         apks.c.category).where(apks.c.id.in_(chunk))).all()
     removed = []
@@ -549,7 +579,7 @@ def delta_xml(conn: sa.Connection, svc: Services, store_name: str, store_id: int
     removed.sort(key=lambda r: r.package)
     entries = [infoxml.entry_xml(r.xml_head, r.downloads, r.xml_tail) for r in added]
     entries += [infoxml.deleted_xml(r.package, r.version_code) for r in removed]
-    categories = [r.category for r in added if r.category]
+    categories = [c for r in added if (c := infoxml.category_in(r.xml_tail))]
     header = infoxml.Header(store_name, svc.settings.base_url, appscount, current_version, delta=current_md5)
     return infoxml.document(header, categories, entries)
 
