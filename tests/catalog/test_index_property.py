@@ -56,6 +56,13 @@ def entries(xml: bytes) -> tuple[set[tuple[str, int]], set[tuple[str, int]], str
     return present, deleted, root.findtext("repository/delta")
 
 
+def filed(xml: bytes) -> dict[tuple[str, int], str | None]:
+    """Each listed entry's category (<catg2>), as a client stores it."""
+    root = ElementTree.fromstring(xml)
+    return {(p.findtext("apkid"), int(p.findtext("vercode"))): p.findtext("catg2")
+            for p in root.findall("package") if p.find("del") is None}
+
+
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=st.lists(operation, min_size=1, max_size=25))
@@ -69,6 +76,7 @@ def test_delta_from_every_served_version(client, svc, tmp_path, history):
 
     model: dict[str, set[int]] = {}  # published, not removed
     served: list[tuple[int, str, set[tuple[str, int]]]] = []
+    categories_served: dict[int, dict[tuple[str, int], str | None]] = {1: {}}
 
     def expected() -> set[tuple[str, int]]:
         return {(p, max(vs)) for p, vs in model.items() if vs}
@@ -86,6 +94,7 @@ def test_delta_from_every_served_version(client, svc, tmp_path, history):
             present, _, _ = entries(body)
             assert present == expected()
             served.append((built.version, built.md5, present))
+            categories_served[built.version] = filed(body)
 
     first = svc.blobs.get_bytes(versions.index_key(store.id, 1))
     served.append((1, hashlib.md5(first).hexdigest(), set()))
@@ -137,4 +146,14 @@ def test_delta_from_every_served_version(client, svc, tmp_path, history):
         added, deleted, delta_md5 = entries(body)
         assert delta_md5 == current_md5
         assert (then - deleted) | added == now
-        assert deleted == then - now and added == now - then
+        # Every entry that arrived is sent; one still listed is sent again only when
+        # it was re-rendered in place since (its category moved with the listing,
+        # as uploads' categories fill the listing): the client then holds exactly
+        # the current index, categories included.
+        assert deleted == then - now and now - then <= added <= now
+        held_now = {pair: category for pair, category in categories_served[version].items() if pair not in deleted}
+        held_now.update(filed(body))
+        assert held_now == categories_served[current_version]
+        for pair in added & then:  # sent again: its category changed at some version since
+            assert any(categories_served[later].get(pair, "absent") != categories_served[version][pair]
+                       for later in categories_served if later > version)

@@ -187,3 +187,39 @@ def _log_in_any(page) -> None:
     """The log-in form in whichever language the page is in."""
     page.goto("/login?lang=en")
     _log_in(page)
+
+
+def test_searching_and_the_former_dead_ends_in_the_browser(live, browser):
+    base, _ = live
+    context = browser.new_context(base_url=base, locale="en-US", viewport=PHONE)
+    page = context.new_page()
+    # Search a store, then every store.
+    page.goto("/stores/demo")
+    page.get_by_label("Search this store").fill("BETA")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("Results for “BETA”: 1").wait_for()
+    assert page.locator("li.tile").count() == 1 and "org.apkdepot.beta" in page.locator("li.tile a").get_attribute("href")
+    page.get_by_role("link", name="Search all stores").click()
+    page.get_by_label("App name, package or words from its description").fill("alph")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("Results for “alph”: 1").wait_for()
+    assert page.locator("li.tile a").get_attribute("href") == f"/stores/demo/{PACKAGE}"
+    # The sign-up form: business fields only for business accounts, terms that open,
+    # and a language switch after an error that gives the page, not JSON.
+    page.goto("/signup")
+    assert not page.get_by_label("Business name").is_visible()
+    page.get_by_label("Business", exact=True).check()
+    assert page.get_by_label("Business name").is_visible()
+    assert page.get_by_role("link", name="terms of use", exact=True).get_attribute("href") == "/terms"
+    page.get_by_role("button", name="JOIN NOW").click()
+    page.locator("#e-email").wait_for()
+    page.get_by_role("link", name="Português (Brasil)").click()
+    page.get_by_role("heading", name="Novo usuário?").wait_for()
+    assert page.url.endswith("/signup?lang=pt-BR")
+    # Addresses that are not pages are pages saying so.
+    response = page.goto("/no-such-page?lang=en")
+    assert response.status == 404 and page.get_by_role("heading", name="Not found").is_visible()
+    response = page.goto("/signup/email")  # a form's address, opened on its own
+    assert response.status == 405 and response.headers["content-type"].startswith("text/html")
+    assert page.get_by_role("link", name="Go to /signup").is_visible()
+    context.close()

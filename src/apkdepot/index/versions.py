@@ -302,15 +302,17 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
             changed |= app_listing.promote_pending(conn, store_id, package, new_version)
             desired = _desired_entry(conn, store_id, package)
             refiled = _refile(conn, store_id, package, desired)
+            if refiled:
+                # Its bytes changed: a delta from before sends it again, even to a
+                # client that held it before it left and came back.
+                conn.execute(index_refiles.insert().values(store_id=store_id, apk_id=desired, version=new_version))
             current = conn.execute(sa.select(index_entries.c.id, index_entries.c.apk_id).where(
                 index_entries.c.store_id == store_id, index_entries.c.package == package,
                 index_entries.c.to_version.is_(None))).first()
             if (current.apk_id if current else None) == desired:
-                if refiled:  # the same entry, re-rendered: spliced in, and sent again by deltas
+                if refiled:  # the same entry, re-rendered: spliced in
                     changed = True
                     changes.append(EntryChange(package, desired, desired))
-                    conn.execute(index_refiles.insert().values(store_id=store_id, apk_id=desired,
-                                                               version=new_version))
                 continue
             changed = True
             changes.append(EntryChange(package, current.apk_id if current else None, desired))
