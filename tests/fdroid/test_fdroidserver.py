@@ -32,6 +32,10 @@ def live(tmp_path_factory):
             assert httpx.post(base + "/api/stores/demo/apks", files={"apk": (name, fh)}, headers=headers,
                               timeout=60).status_code == 201
     store = httpx.get(base + "/api/stores/demo", headers=headers).json()["store"]
+    # Both uploads indexed: no build is left pending that could move the repo
+    # between fetching entry.jar and index-v2.json (F-Droid names no version in between).
+    wait_for(lambda: sum(len(p["versions"]) for p in httpx.get(base + "/fdroid/demo/repo/index-v2.json")
+                         .json()["packages"].values()) == 5, "both uploads in index-v2.json")
     yield base, store["fdroid"], headers
     process.terminate()
     process.wait(timeout=20)
