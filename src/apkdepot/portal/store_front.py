@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from litestar import Controller, Request, Response, get
@@ -101,8 +102,6 @@ class Query:
 
     def link(self, **changes: Any) -> str:
         """This query with some parts changed, as a query string."""
-        from urllib.parse import urlencode
-
         values = {"q": self.text, "category": self.category or "", "sort": self.sort, "page": self.page}
         values.update(changes)
         kept = {k: v for k, v in values.items() if v and not (k == "sort" and v == "name")
@@ -110,7 +109,7 @@ class Query:
         return "?" + urlencode(kept) if kept else "?"
 
 
-def _pages(total: int, page: int) -> int:
+def _pages(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
@@ -132,7 +131,7 @@ def store_page_data(svc: Services, store_id: int, store_name: str, query: Query,
     # (name, what it is called in the page's language, apps in it)
     categories = [(name, own[name].label(locale) if name in own else name, count) for name, count in used]
     return {"found": _tiles(svc, found.apps, {store_id: store_name}, locale), "total": found.total,
-            "pages": _pages(found.total, query.page), "categories": categories}
+            "pages": _pages(found.total), "categories": categories}
 
 
 def search_page_data(svc: Services, query: Query, locale: str) -> dict[str, Any]:
@@ -140,7 +139,7 @@ def search_page_data(svc: Services, query: Query, locale: str) -> dict[str, Any]
     found = _find(svc, ids, query) if query.text else store_front.Found([], 0)
     names = {s.id: s.name for s in stores.stores_by_ids(svc, {a.store_id for a in found.apps})}
     return {"found": _tiles(svc, found.apps, names, locale), "total": found.total,
-            "pages": _pages(found.total, query.page)}
+            "pages": _pages(found.total)}
 
 
 @dataclass(frozen=True)
