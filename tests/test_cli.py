@@ -196,3 +196,52 @@ def test_listing_show_set_and_image(tmp_path, capsys):
     assert "LIST-9 [image]" in capsys.readouterr().err
     assert main(["listing", "show", "--data", data, "--store", "shop", "org.example.none"]) == 2
     assert main(["listing", "show", "--data", data, "--store", "nope", "org.apkdepot.gamma"]) == 1
+
+
+def test_init_makes_an_operator_and_the_admin_commands_work(tmp_path, capsys):
+    import csv
+    import io
+    import json
+
+    data = str(tmp_path / "data")
+    assert main(["init", "--data", data, "--admin-email", "Root@Example.com"]) == 0
+    out = capsys.readouterr().out
+    assert "operator root@example.com created with password " in out
+    assert main(["init", "--data", data, "--admin-email", "root@example.com"]) == 0  # again: nothing new
+    assert "created" not in capsys.readouterr().out
+    assert main(["developer", "create", "--data", data, "--email", "dev@example.com", "--password", "abcdefg1",
+                 "--name", "Dev"]) == 0
+    assert main(["store", "create", "shop", "--data", data, "--owner", "dev@example.com"]) == 0
+    assert main(["publish", "--data", data, "--store", "shop", str(Path(__file__).parent / "fixtures" / "apks" /
+                                                                   "gamma-5.apk")]) == 0
+    capsys.readouterr()
+    assert main(["admin", "developers", "--data", data]) == 0
+    listed = capsys.readouterr().out
+    assert "root@example.com" in listed and "yes" in listed and "dev@example.com" in listed
+    assert main(["admin", "disable", "dev@example.com", "--data", data, "--reason", "spam"]) == 0
+    assert "dev@example.com is disabled" in capsys.readouterr().out
+    assert main(["admin", "disable", "dev@example.com", "--data", data, "--reason", " "]) == 2
+    assert "ADMIN-4" in capsys.readouterr().err
+    assert main(["admin", "enable", "dev@example.com", "--data", data]) == 0
+    assert main(["admin", "suspend", "shop", "--data", data, "--reason", "malware"]) == 0
+    assert main(["admin", "stores", "shop", "--data", data]) == 0
+    assert "malware" in capsys.readouterr().out
+    assert main(["admin", "resume", "shop", "--data", data]) == 0
+    assert main(["admin", "takedown", "shop", "org.apkdepot.gamma", "--version-code", "5", "--data", data,
+                 "--reason", "copyright"]) == 0
+    assert "1 version of org.apkdepot.gamma taken down from shop" in capsys.readouterr().out
+    assert main(["admin", "suspend", "nope", "--data", data, "--reason", "x"]) == 2
+    assert "ADMIN-3" in capsys.readouterr().err
+    assert main(["admin", "grant", "nobody@example.com", "--data", data]) == 2
+    assert "ADMIN-2" in capsys.readouterr().err
+    assert main(["admin", "audit", "--data", data, "--owner", "dev@example.com"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["action"] for e in events] == ["app.remove_version", "store.resume", "store.suspend",
+                                             "developer.enable", "developer.disable", "app.publish", "store.create",
+                                             "account.create"]
+    assert {e["actor"] for e in events} == {"cli"}
+    assert events[0]["after"] == {"reason": "copyright"}
+    assert main(["admin", "audit", "--data", data, "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["action"], r["subject"]) for r in rows[-2:]] == [("operator.grant", "root@example.com"),
+                                                                ("account.create", "root@example.com")]

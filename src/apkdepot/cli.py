@@ -76,8 +76,98 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     load_or_create_secret(settings)
     svc = _services(args, create=True)
-    svc.close()
+    try:
+        if args.admin_email:
+            code = _ensure_operator(svc, args.admin_email, args.admin_password)
+            if code:
+                return code
+    finally:
+        svc.close()
     print(f"data directory ready: {settings.data_dir.resolve()}")
+    return 0
+
+
+def _ensure_operator(svc, email: str, password: str | None) -> int:
+    """init --admin-email: that developer is an operator, created (confirmed)
+    first when there is none, with the given password or a printed random one."""
+    import secrets
+
+    from apkdepot import operators
+    from apkdepot.accounts import services as accounts
+
+    developer = accounts.developer_by_email(svc, email.strip().lower())
+    try:
+        if developer is None:
+            chosen = password or secrets.token_urlsafe(12) + "-1a"
+            developer, _ = accounts.create_confirmed_developer(svc, {
+                "email": email, "password": chosen, "name": email.split("@")[0] or "Operator",
+                "account_type": "personal"})
+            print(f"operator {developer.email} created" + ("" if password else f" with password {chosen}"))
+        operators.set_operator(svc, developer.id, True)
+    except Failure as failure:
+        return _report(failure)
+    return 0
+
+
+def _developer_by_email(svc, email: str):
+    from apkdepot import operators
+
+    return operators.developer_record(svc, email=email)
+
+
+def _print_rows(rows: list[dict], columns: Sequence[str]) -> None:
+    """Rows as aligned text columns (the JSON API gives the same records as JSON)."""
+    table = [[str(col) for col in columns]] + [["" if row.get(c) is None else str(row[c]) for c in columns]
+                                               for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    """apkdepot admin …: the operators' commands (the JSON API's /api/admin)."""
+    import json
+
+    from apkdepot import audit, operators
+
+    svc = _services(args)
+    try:
+        action = args.admin_action
+        if action in ("grant", "revoke"):
+            record = operators.set_operator(svc, _developer_by_email(svc, args.email).id, action == "grant")
+            print(f"{record.email} is {'now' if record.operator else 'no longer'} an operator")
+        elif action in ("disable", "enable"):
+            record = operators.set_disabled(svc, _developer_by_email(svc, args.email).id, args.reason,
+                                            action == "disable")
+            print(f"{record.email} is {'disabled' if record.disabled_at else 'enabled'}")
+        elif action in ("suspend", "resume"):
+            store = operators.set_suspended(svc, args.name, args.reason, action == "suspend")
+            print(f"store {store.name} is {'suspended' if store.suspended_at else 'serving again'}")
+        elif action == "takedown":
+            removed = operators.take_down(svc, args.store, args.package, args.version_code, args.reason)
+            print(f"{removed} version{'s' if removed != 1 else ''} of {args.package} taken down from {args.store}")
+        elif action == "developers":
+            found = operators.find_developers(svc, args.query or "", args.after, args.limit)
+            _print_rows([{**d.public(), "disabled": d.disabled_reason, "operator": "yes" if d.operator else ""}
+                         for d in found], ("id", "email", "name", "stores", "operator", "disabled"))
+        elif action == "stores":
+            found = operators.find_stores(svc, args.query or "", args.after, args.limit)
+            _print_rows([{**s.public(), "owner": s.owner_email, "suspended": s.suspension_reason,
+                          "private": "yes" if s.private else ""} for s in found],
+                        ("id", "name", "owner", "apps", "private", "suspended"))
+        elif action == "audit":
+            owner = _developer_by_email(svc, args.owner).id if args.owner else None
+            if args.csv:
+                for chunk in audit.csv_lines(audit.all_pages(svc, owner), for_owner=False):
+                    sys.stdout.write(chunk)
+            else:
+                with svc.db.read() as conn:
+                    for event in audit.events(conn, owner, None, args.limit):
+                        print(json.dumps(event.public(), ensure_ascii=False, sort_keys=True))
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
     return 0
 
 
@@ -435,6 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = with_data(sub.add_parser("init", help="create the data directory and the database"))
+    p.add_argument("--admin-email", help="make this developer an operator (created, confirmed, when there is none)")
+    p.add_argument("--admin-password", help="the new operator's password (default: a random one, printed)")
     p.set_defaults(func=cmd_init)
     p = with_data(sub.add_parser("migrate", help="bring the database schema up to date"))
     p.set_defaults(func=cmd_migrate)
@@ -505,6 +597,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.set_defaults(func=cmd_token_create)
 
+    admin = sub.add_parser("admin", help="operators: the role, developers, stores and the audit log")
+    admin_actions = admin.add_subparsers(dest="admin_action", required=True)
+    for action, text in (("grant", "make a developer an operator"), ("revoke", "take the operator role away")):
+        p = with_data(admin_actions.add_parser(action, help=text))
+        p.add_argument("email")
+        p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("disable", help="disable an account: every credential stops working"))
+    p.add_argument("email")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("enable", help="enable a disabled account again"))
+    p.add_argument("email")
+    p.set_defaults(func=cmd_admin, reason=None)
+    p = with_data(admin_actions.add_parser("suspend", help="suspend a store: it leaves every protocol's answers"))
+    p.add_argument("name")
+    p.add_argument("--reason", required=True, help="shown to the store's owner")
+    p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("resume", help="resume a suspended store"))
+    p.add_argument("name")
+    p.set_defaults(func=cmd_admin, reason=None)
+    p = with_data(admin_actions.add_parser("takedown", help="take an app (or one version) out of a store"))
+    p.add_argument("store")
+    p.add_argument("package")
+    p.add_argument("--version-code", help="only this version")
+    p.add_argument("--reason", required=True, help="shown to the store's owner")
+    p.set_defaults(func=cmd_admin)
+    for action, text in (("developers", "find developers by address or name"),
+                         ("stores", "find stores by name or owner's address")):
+        p = with_data(admin_actions.add_parser(action, help=text))
+        p.add_argument("query", nargs="?")
+        p.add_argument("--after", type=int, default=0, help="continue after this id")
+        p.add_argument("--limit", type=int, default=50)
+        p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("audit", help="the audit log, newest first (one JSON object per line)"))
+    p.add_argument("--owner", help="only this developer's data")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--csv", action="store_true", help="all of it, as CSV")
+    p.set_defaults(func=cmd_admin)
+
     p = with_data(sub.add_parser("gc", help="remove what crashes and time left behind: orphaned blobs, temporary "
                                             "files, expired sessions and links"))
     p.add_argument("--older-than", type=float, default=3600, metavar="SECONDS",
@@ -514,12 +645,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from apkdepot import audit
+
     args = build_parser().parse_args(argv)
+    acting = audit.act_as(audit.COMMAND_LINE)  # what commands change, the audit log says the command line changed
     try:
         return args.func(args)
     except (CliError, SettingsError) as exc:
         print(f"apkdepot: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        audit.stop_acting(acting)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ INVALID_NUMBER = _define("IARG-105", N_("Parameter {name} must be a whole number
 TOO_MANY_VALUES = _define("IARG-106", N_("Too many values in parameter {name} (at most {max})"))
 JSON_MEDIA_TYPE = _define("IARG-108", N_("Send the request body as JSON (Content-Type: application/json)."), 415)
 REPO_HASH_MISMATCH = _define("IARG-112", N_("Number of repos mismatch the number of given hashes."))
+STORE_SUSPENDED = _define("IARG-4", N_("This store is suspended: {repo}"), 410,
+                          description=N_("An operator of this server suspended the store: it answers nothing until it "
+                                         "is resumed (info.xml, F-Droid files and APKs: HTTP 410)."))
 UNKNOWN_WEBSERVICE = _define("WS-1", N_("Unknown web service: {name}"), 404)
 METHOD_NOT_ALLOWED = _define("WS-2", N_("Method not allowed"), 405)
 BODY_TOO_LARGE = _define("WS-3", N_("Request body too large"), 413)
@@ -79,7 +82,7 @@ V7_NO_STORE = _define("STORE-1", N_("Store doesn't exist: {store}"), 404)
 V7_PRIVATE = _define("STORE-3", N_("This store is private: give store_user and store_pass_sha1."), 401)
 V7_BAD_STORE_CREDENTIALS = _define("STORE-4", N_("Wrong store credentials."), 401)
 V7_SUSPENDED = _define("STORE-7", N_("This store is suspended."), 403,
-                       description=N_("Reserved: ApkDepot does not suspend stores yet."))
+                       description=N_("An operator of this server suspended the store; its owner sees why."))
 V7_NO_APP = _define("APP-1", N_("No such app"), 404)
 V7_MISSING_STORE = _define("MARG-205", N_("Missing store_name or store_id parameter"))
 V7_MISSING_APP = _define("MARG-206", N_("Missing package_name, app_id or apk_md5sum parameter"))
@@ -152,10 +155,20 @@ OAUTH_BAD_REFRESH = _define("AUTH-6", N_("Invalid refresh token"), 400)
 OAUTH_BAD_GRANT_TYPE = _define("AUTH-7", N_("Grant type not supported: use password or refresh_token"), 400)
 ACCESS_TOKEN_INVALID = _define("AUTH-8", N_("The access token provided is invalid"), 401)
 ACCESS_TOKEN_EXPIRED = _define("AUTH-9", N_("The access token provided has expired"), 401)
+ACCOUNT_DISABLED = _define("AUTH-10", N_("This account is disabled. Write to the operators of this server."), 403,
+                           description=N_("An operator disabled the account: its password, sessions, dev token and "
+                                          "API tokens stop working at once."))
 # The OAuth 2 "error" name each of them is answered with (RFC 6749 §5.2, RFC 6750 §3.1).
 OAUTH_ERROR_NAMES = {"AUTH-5": "invalid_grant", "AUTH-6": "invalid_grant", "AUTH-7": "unsupported_grant_type",
                      "AUTH-8": "invalid_token", "AUTH-9": "invalid_token", "AUTH-2": "invalid_grant",
                      "RATE-1": "slow_down"}
+
+# --- Operators (admin) ---------------------------------------------------------
+NOT_AN_OPERATOR = _define("ADMIN-1", N_("Only an operator of this server can do this."), 403)
+ADMIN_NO_DEVELOPER = _define("ADMIN-2", N_("No such developer: {developer}"), 404)
+ADMIN_NO_STORE = _define("ADMIN-3", N_("No such store: {store}"), 404)
+ADMIN_REASON = _define("ADMIN-4", N_("Give a reason of at most 500 characters: the owner is shown it."), 422)
+ADMIN_SELF = _define("ADMIN-5", N_("Operators cannot disable their own account or take away their own role."), 409)
 
 # --- One-time links (confirmation, password reset) ---------------------------
 LINK_INVALID = _define("LINK-1", N_("This link is invalid."), 404)

@@ -246,3 +246,20 @@ def test_metrics_token(tmp_path, database_url, mailer):
 def test_register_form_still_works_as_json(client):
     response = client.post("/api/accounts/register", json=personal_form())
     assert response.status_code == 201
+
+
+def test_the_client_address_is_forwarded_only_by_trusted_proxies():
+    import ipaddress
+
+    from apkdepot.api.origin import client_address
+
+    proxies = (ipaddress.ip_network("10.0.0.0/8"),)
+    chain = "203.0.113.9, 198.51.100.7"
+    assert client_address(("10.1.2.3", 1), chain, proxies) == "198.51.100.7"  # the hop our proxy saw
+    assert client_address(("10.1.2.3", 1), "203.0.113.9, 10.9.9.9", proxies) == "203.0.113.9"  # two proxies
+    assert client_address(("192.0.2.1", 1), chain, proxies) == "192.0.2.1"  # not a proxy of ours: its peer address
+    assert client_address(("10.1.2.3", 1), "not-an-address", proxies) == "10.1.2.3"
+    assert client_address(("10.1.2.3", 1), None, proxies) == "10.1.2.3"
+    assert client_address(("10.1.2.3", 1), "10.4.4.4", proxies) == "10.1.2.3"  # only proxies: the peer
+    assert client_address(None, chain, proxies) is None
+    assert client_address(("10.1.2.3", 1), chain, ()) == "10.1.2.3"  # no trusted proxies configured

@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts.tokens import digest
-from apkdepot.db.schema import api_tokens
+from apkdepot.db.schema import api_tokens, developers
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.errors import Failure, problem
 from apkdepot.services import Services
@@ -56,6 +56,8 @@ def create_token(svc: Services, developer_id: int, name: Any = None) -> tuple[Ap
             developer_id=developer_id, name=(name or "").strip() or "API token", token_hash=digest(secret),
             prefix=secret[:12], created_at=utcnow()).returning(api_tokens.c.id)).scalar_one()
         row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).one()
+        audit.record(conn, "token.create", "api_token", token_id, developer_id,
+                     after={"name": row.name, "prefix": row.prefix})
     return ApiToken.from_row(row), secret
 
 
@@ -77,6 +79,8 @@ def revoke_token(svc: Services, developer_id: int, token_id: int) -> None:
                 api_tokens.c.id == token_id, api_tokens.c.developer_id == developer_id)).first()
             if exists is None:
                 raise Failure(problem(errors.TOKEN_NOT_FOUND))
+        else:
+            audit.record(conn, "token.revoke", "api_token", token_id, developer_id)
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -88,8 +92,11 @@ def token_owner(svc: Services, secret: str) -> tuple[int, int] | None:
     if not well_formed(secret):
         return None
     with svc.db.read() as conn:
-        row = conn.execute(sa.select(api_tokens.c.id, api_tokens.c.developer_id, api_tokens.c.last_used_at).where(
-            api_tokens.c.token_hash == digest(secret), api_tokens.c.revoked_at.is_(None))).first()
+        # A disabled developer's tokens answer as if revoked, and work again when they are enabled.
+        row = conn.execute(sa.select(api_tokens.c.id, api_tokens.c.developer_id, api_tokens.c.last_used_at)
+                           .select_from(api_tokens.join(developers, developers.c.id == api_tokens.c.developer_id))
+                           .where(api_tokens.c.token_hash == digest(secret), api_tokens.c.revoked_at.is_(None),
+                                  developers.c.disabled_at.is_(None))).first()
     if row is None:
         return None
     now = utcnow()

@@ -75,7 +75,7 @@ def refresh_grant(svc: Services, refresh_token: object) -> Grant:
         if row is None or as_utc(row.expires_at) <= utcnow() or not tokens.same_digest(row.token_hash, refresh_token):
             raise Failure(problem(errors.OAUTH_BAD_REFRESH))
         developer = accounts.developer_by_id(svc, row.developer_id)
-        if developer is None or not developer.confirmed:
+        if developer is None or not developer.confirmed or developer.disabled:
             raise Failure(problem(errors.OAUTH_BAD_REFRESH))
         _purge_expired(conn, row.developer_id)
         access = _store(conn, row.developer_id, ACCESS, svc.settings.oauth_access_ttl_seconds)
@@ -91,6 +91,6 @@ def developer_by_access_token(svc: Services, access_token: str) -> accounts.Deve
     if as_utc(row.expires_at) <= utcnow():
         raise Failure(problem(errors.ACCESS_TOKEN_EXPIRED))
     developer = accounts.developer_by_id(svc, row.developer_id)
-    if developer is None:
+    if developer is None or developer.disabled:
         raise Failure(problem(errors.ACCESS_TOKEN_INVALID))
     return developer

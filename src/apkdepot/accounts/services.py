@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts import tokens
 from apkdepot.accounts.validation import Registration, check_registration, valid_email, valid_password
 from apkdepot.db.schema import account_links, developers, oauth_tokens, portal_sessions
@@ -35,19 +35,22 @@ class Developer:
     confirmed: bool
     lang: str
     token_nonce: str
+    is_admin: bool = False
+    disabled: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> "Developer":
         return cls(row.id, row.email, row.name, row.account_type, row.email_confirmed_at is not None,
-                   row.lang, row.token_nonce)
+                   row.lang, row.token_nonce, bool(row.is_admin), row.disabled_at is not None)
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "name": self.name,
-                "account_type": self.account_type, "email_confirmed": self.confirmed}
+                "account_type": self.account_type, "email_confirmed": self.confirmed, "operator": self.is_admin}
 
 
 _DEVELOPER_COLUMNS = (developers.c.id, developers.c.email, developers.c.name, developers.c.account_type,
-                      developers.c.email_confirmed_at, developers.c.lang, developers.c.token_nonce)
+                      developers.c.email_confirmed_at, developers.c.lang, developers.c.token_nonce,
+                      developers.c.is_admin, developers.c.disabled_at)
 
 
 # --- throttling ---------------------------------------------------------------
@@ -82,7 +85,7 @@ def developer_by_token(svc: Services, token: str) -> Developer | None:
     with svc.db.read() as conn:
         row = conn.execute(sa.select(*_DEVELOPER_COLUMNS, developers.c.token_hash)
                            .where(developers.c.token_hash == token_hash)).first()
-    if row is None or not tokens.same_digest(row.token_hash, token):
+    if row is None or not tokens.same_digest(row.token_hash, token) or row.disabled_at is not None:
         return None
     return Developer.from_row(row)
 
@@ -95,6 +98,7 @@ def regenerate_token(svc: Services, developer_id: int) -> str:
             token_nonce=nonce, token_hash=tokens.digest(token), token_created_at=utcnow()))
         # Every server process drops this developer's remembered tokens.
         bump_accounts_clock(conn, developer_id)
+        audit.record(conn, "token.regenerate", "dev_token", developer_id, developer_id)
     return token
 
 
@@ -117,6 +121,8 @@ def _insert_developer(conn: sa.Connection, svc: Services, reg: Registration, lan
     token = tokens.derive_dev_token(svc.secret, developer_id, nonce)
     conn.execute(developers.update().where(developers.c.id == developer_id)
                  .values(token_nonce=nonce, token_hash=tokens.digest(token)))
+    audit.record(conn, "account.create", "developer", reg.email, developer_id,
+                 after={"name": reg.name, "account_type": reg.account_type, "confirmed": confirmed_at is not None})
     return Developer(developer_id, reg.email, reg.name, reg.account_type, confirmed_at is not None, lang, nonce)
 
 
@@ -247,6 +253,7 @@ def confirm_email(svc: Services, secret: str) -> Developer:
         conn.execute(developers.update().where(developers.c.id == link.developer_id)
                      .values(email=link.email, email_confirmed_at=utcnow()))
         bump_accounts_clock(conn, link.developer_id)
+        audit.record(conn, "account.confirm", "developer", link.email, link.developer_id)
     developer = developer_by_id(svc, link.developer_id)
     assert developer is not None
     return developer
@@ -292,6 +299,8 @@ def reset_password(svc: Services, secret: Any, password: Any) -> Developer:
         values["email_confirmed_at"] = sa.func.coalesce(developers.c.email_confirmed_at, utcnow())
         conn.execute(developers.update().where(developers.c.id == link.developer_id).values(**values))
         bump_accounts_clock(conn, link.developer_id)
+        audit.record(conn, "account.password_reset", "developer", link.email, link.developer_id,
+                     after={"password": "changed"})
         # A new password ends every log-in made with the old one: portal sessions and the apps' OAuth tokens.
         conn.execute(portal_sessions.delete().where(portal_sessions.c.developer_id == link.developer_id))
         conn.execute(oauth_tokens.delete().where(oauth_tokens.c.developer_id == link.developer_id))
@@ -316,6 +325,8 @@ def authenticate(svc: Services, email: Any, passhash: Any, client_ip: str | None
     if not svc.passwords.verify_passhash(row.password_hash, passhash if isinstance(passhash, str) else ""):
         raise Failure(problem(errors.BAD_CREDENTIALS))
     developer = Developer.from_row(row)
+    if developer.disabled:
+        raise Failure(problem(errors.ACCOUNT_DISABLED))
     if not developer.confirmed:
         raise Failure(problem(errors.EMAIL_NOT_CONFIRMED))
     return developer
@@ -348,7 +359,7 @@ def session_by_secret(svc: Services, secret: str) -> Session | None:
             sa.select(*_DEVELOPER_COLUMNS, portal_sessions.c.csrf_token, portal_sessions.c.expires_at)
             .select_from(portal_sessions.join(developers, developers.c.id == portal_sessions.c.developer_id))
             .where(portal_sessions.c.token_hash == tokens.digest(secret))).first()
-    if row is None or as_utc(row.expires_at) <= utcnow():
+    if row is None or as_utc(row.expires_at) <= utcnow() or row.disabled_at is not None:
         return None
     return Session(Developer.from_row(row), row.csrf_token)
 
@@ -386,6 +397,8 @@ def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, l
                 raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
             conn.execute(developers.update().where(developers.c.id == developer_id).values(email=email))
             bump_accounts_clock(conn, developer_id)
+            audit.record(conn, "account.email", "developer", email, developer_id, before={"email": developer.email},
+                         after={"email": email})
             secret = _new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None

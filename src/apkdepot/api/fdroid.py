@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from apkdepot import errors
 from apkdepot.api.json.common import run
 from apkdepot.api.repo import (
-    APK_MEDIA_TYPE, _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, parse_range,
+    APK_MEDIA_TYPE, _etag_matches, _file_response, _store_lookup, _wants_gzip, unavailable_store, _xml_error, parse_range,
     serve_listing_image,
 )
 from apkdepot.catalog import app_listing, publishing
@@ -66,6 +66,8 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
     svc, rt, store = _store_lookup(request, store_name)
     if store is None or store.private:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
+    if store.suspended:
+        return unavailable_store(store, store_name).to_response()
     name = rest.lstrip("/")
     if name in ("", "index.html"):
         # The repository's own address, opened in a browser (F-Droid asks only for the files below it).

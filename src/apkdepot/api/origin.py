@@ -106,6 +106,24 @@ def peer_is_trusted(client: tuple[str, int] | list | None, networks: tuple[Any, 
     return any(address in network for network in networks)
 
 
+def client_address(client: tuple[str, int] | list | None, forwarded_for: str | None,
+                   networks: tuple[Any, ...]) -> str | None:
+    """The address of whoever sent the request: the peer, or, when the peer is a
+    trusted proxy, the nearest X-Forwarded-For hop that is not one (a client
+    can write anything further left, so only the hops our proxies added count)."""
+    peer = client[0] if client else None
+    if not forwarded_for or not peer_is_trusted(client, networks):
+        return peer
+    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a hop our proxy would not write: trust none of it
+        if not peer_is_trusted((hop, 0), networks):
+            return hop
+    return peer
+
+
 def request_scheme(scope: dict[str, Any], forwarded_proto: str | None, networks: tuple[Any, ...]) -> str:
     if forwarded_proto and peer_is_trusted(scope.get("client"), networks):
         proto = forwarded_proto.split(",")[0].strip().lower()

@@ -113,6 +113,16 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
     return svc, rt, rt.cache.get(name) if len(name) <= 50 else None
 
 
+def unavailable_store(store: CachedStore | None, asked: str) -> Answer | None:
+    """Why a store's files cannot be served, if they cannot: 404 (IARG-1) for no
+    such store, 410 (IARG-4) for a store an operator suspended."""
+    if store is None:
+        return _xml_error(404, errors.INVALID_REPO, repo=asked[:60])
+    if store.suspended:
+        return _xml_error(410, errors.STORE_SUSPENDED, repo=store.name)
+    return None
+
+
 @route("/repo/{store_name:str}/info.xml", http_method=["GET", "HEAD"], summary="The store index (info.xml), full or delta",
        tags=["repository"])
 async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
@@ -127,8 +137,8 @@ async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
 
 async def info_xml_answer(request: Request, store_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
-    if store is None:
-        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+    if (gone := unavailable_store(store, store_name)) is not None:
+        return gone
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
     use_gzip = _wants_gzip(request)
@@ -227,8 +237,8 @@ SHORT_LIST_LENGTH = 20
 
 async def short_list_answer(request: Request, store_name: str, file_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
-    if store is None:
-        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60])
+    if (gone := unavailable_store(store, store_name)) is not None:
+        return gone
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
     key = ("short-list", file_name, store.id, store.version)
@@ -320,8 +330,8 @@ def _file_response(request: Request, svc: Services, key: str, media_type: str, e
 
 async def _serve_store_file(request: Request, store_name: str, file_name: str, folder: str) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
-    if store is None:
-        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
+    if (gone := unavailable_store(store, store_name)) is not None:
+        return gone.to_response()
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store).to_response()
     found = await run(publishing.find_download, svc, store.id, file_name[:300], folder)
@@ -351,8 +361,8 @@ async def icon_file(request: Request, store_name: FromPath[str], file_name: From
 async def listing_image_file(request: Request, store_name: FromPath[str], package: FromPath[str],
                              rest: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
-    if store is None:
-        return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
+    if (gone := unavailable_store(store, store_name)) is not None:
+        return gone.to_response()
     if not await _authorized(svc, rt, store, request) and not await _owner_signed_in(request, store):
         return _unauthorized(store).to_response()
     name = rest.lstrip("/").removeprefix("thumbs/mobile/")
@@ -379,6 +389,8 @@ async def serve_listing_image(request: Request, svc: Services, store_id: int, pa
 @route("/repo/{store_name:str}/avatar", http_method=["GET", "HEAD"], summary="The store's avatar image", tags=["repository"])
 async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
+    if store is not None and store.suspended:
+        return unavailable_store(store, store_name).to_response()
     if store is None or not store.avatar_key:
         return _xml_error(404, errors.NOT_FOUND).to_response()
     if not await _authorized(svc, rt, store, request):  # a private store's files, avatar included

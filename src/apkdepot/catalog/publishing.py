@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
@@ -188,6 +188,9 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
                                       .returning(apks.c.id)).scalar_one()
             versions.mark_dirty(conn, store.id, [info.package])
             owner_apps.on_published(conn, store.owner_id, info.package, info.label)
+            audit.record(conn, "app.publish", "apk", f"{store.name}/{info.package}/{info.version_code}", store.owner_id,
+                         after={"version_name": info.version_name, "md5": info.md5, "signer_sha256": info.signer_sha256,
+                                "restored": existing is not None})
             return Published(_fetch(conn, apk_id), created=True)
     except BaseException:
         _delete_unreferenced(svc, created_blobs)
@@ -269,7 +272,8 @@ def list_versions(svc: Services, store: Store, include_removed: bool = False) ->
     return [ApkVersion.from_row(r) for r in rows]
 
 
-def remove_version(svc: Services, store: Store, package: str, version_code: int) -> None:
+def remove_version(svc: Services, store: Store, package: str, version_code: int, reason: str | None = None) -> None:
+    """Takes one version out of the store (an operator's take-down gives the reason the owner is shown)."""
     with svc.db.write() as conn:
         changed = conn.execute(apks.update().where(
             apks.c.store_id == store.id, apks.c.package == package, apks.c.version_code == version_code,
@@ -278,9 +282,12 @@ def remove_version(svc: Services, store: Store, package: str, version_code: int)
             raise Failure(problem(errors.NO_SUCH_APK))
         versions.mark_dirty(conn, store.id, [package])
         owner_apps.on_removed(conn, store.owner_id, package)
+        audit.record(conn, "app.remove_version", "apk", f"{store.name}/{package}/{version_code}", store.owner_id,
+                     after={"reason": reason} if reason else None)
 
 
-def remove_app(svc: Services, store: Store, package: str) -> int:
+def remove_app(svc: Services, store: Store, package: str, reason: str | None = None) -> int:
+    """Takes every version of an app out of the store."""
     with svc.db.write() as conn:
         changed = conn.execute(apks.update().where(
             apks.c.store_id == store.id, apks.c.package == package, apks.c.removed_at.is_(None))
@@ -289,6 +296,8 @@ def remove_app(svc: Services, store: Store, package: str) -> int:
             raise Failure(problem(errors.NO_SUCH_APK))
         versions.mark_dirty(conn, store.id, [package])
         owner_apps.on_removed(conn, store.owner_id, package)
+        audit.record(conn, "app.remove", "app", f"{store.name}/{package}", store.owner_id,
+                     after={"versions": changed, **({"reason": reason} if reason else {})})
     return changed
 
 
@@ -330,8 +339,11 @@ def put_listing(svc: Services, store: Store, package: str, body: Mapping[str, An
         found += store_categories.check_listing_category(store_categories.latest(conn, store.id), listing.category)
         if found:
             raise Failure(found)
+        previous = app_listing.latest(conn, store.id, package) or app_listing.Listing()
         if app_listing.save(conn, store.id, package, listing):
             versions.mark_dirty(conn, store.id, [package])
+            before, after = audit.changed_keys(previous.public(), listing.public())
+            audit.record(conn, "listing.update", "app", f"{store.name}/{package}", store.owner_id, before, after)
     return listing
 
 
@@ -346,8 +358,11 @@ def put_store_categories(svc: Services, store: Store, body: Mapping[str, Any]) -
     if found:
         raise Failure(found)
     with svc.db.write() as conn:
+        previous = store_categories.latest(conn, store.id)
         if store_categories.save(conn, store.id, categories):
             versions.mark_store_dirty(conn, store.id)
+            audit.record(conn, "store.categories", "store", store.name, store.owner_id,
+                         before=[c.public() for c in previous], after=[c.public() for c in categories])
     return categories
 
 
@@ -369,4 +384,6 @@ def add_listing_image(svc: Services, store: Store, developer_id: int, package: s
         listing_images.keep(conn, store.id, package, image)
         if app_listing.save(conn, store.id, package, listing):
             versions.mark_dirty(conn, store.id, [package])
+            audit.record(conn, "listing.image", "app", f"{store.name}/{package}", store.owner_id,
+                         after={"image": image.name, "kind": kind, "locale": locale})
     return image, listing

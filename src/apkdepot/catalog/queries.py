@@ -110,12 +110,13 @@ def search(svc: Services, text: str, store_ids: Sequence[int], limit: int, offse
 
 
 def public_store_ids(svc: Services, also_owned_by: int | None = None) -> list[int]:
-    """Every public store, and the private ones of ``also_owned_by`` (their owner sees them)."""
+    """Every public store, and the private ones of ``also_owned_by`` (their owner
+    sees them); never a suspended one."""
     visible = stores.c.private.is_(False)
     if also_owned_by is not None:
         visible = sa.or_(visible, stores.c.owner_id == also_owned_by)
     with svc.db.read() as conn:
-        return list(conn.execute(sa.select(stores.c.id).where(visible)).scalars())
+        return list(conn.execute(sa.select(stores.c.id).where(visible, stores.c.suspended_at.is_(None))).scalars())
 
 
 def newest_listed(svc: Services, store_ids: Sequence[int], packages: Iterable[str]) -> list[App]:

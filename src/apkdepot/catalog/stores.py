@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.db.schema import store_keys, stores
 from apkdepot.db.time import as_utc, utcnow
@@ -44,17 +44,27 @@ class Store:
     current_version: int
     created_at: datetime
     updated_at: datetime
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Store":
         return cls(row.id, row.owner_id, row.name, row.description, row.theme, row.avatar_key, bool(row.private),
                    row.basic_user, row.basic_pass_hash, row.current_version, as_utc(row.created_at),
-                   as_utc(row.updated_at))
+                   as_utc(row.updated_at), as_utc(row.suspended_at), row.suspension_reason)
+
+    @property
+    def hidden(self) -> bool:
+        """Kept out of the static mirror: private or suspended."""
+        return self.private or self.suspended_at is not None
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "description": self.description, "theme": self.theme,
                 "private": self.private, "basic_user": self.basic_user, "has_avatar": self.avatar_key is not None,
-                "index_version": self.current_version, "created_at": self.created_at.isoformat()}
+                "index_version": self.current_version, "created_at": self.created_at.isoformat(),
+                # The owner sees why their store answers nothing.
+                "suspended": ({"at": self.suspended_at.isoformat(), "reason": self.suspension_reason}
+                              if self.suspended_at else None)}
 
 
 def normalise_name(name: Any) -> str | None:
@@ -162,12 +172,21 @@ def create_store(svc: Services, owner_id: int, form: Mapping[str, Any]) -> Store
                                                            updated_at=now, **values).returning(stores.c.id)).scalar_one()
             save_signing_key(conn, svc, store_id, name)
             versions.create_first_version(conn, svc, store_id, name)
+            audit.record(conn, "store.create", "store", name, owner_id, after=_audited(values))
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.STORE_NAME_TAKEN, "name")) from None
     store = get_store(svc, name)
     assert store is not None
-    versions.mirror_version(svc, store.name, store.private, store.current_version)
+    versions.mirror_version(svc, store.name, store.hidden, store.current_version)
     return store
+
+
+def _audited(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Store settings as the audit log keeps them: a password only as "changed"."""
+    kept = {k: v for k, v in values.items() if k != "basic_pass_hash"}
+    if "basic_pass_hash" in values:
+        kept["basic_password"] = "changed"
+    return kept
 
 
 def save_signing_key(conn: sa.Connection, svc: Services, store_id: int, name: str) -> str:
@@ -216,10 +235,14 @@ def update_store(svc: Services, store: Store, form: Mapping[str, Any]) -> Store:
     with svc.db.write() as conn:
         conn.execute(stores.update().where(stores.c.id == store.id).values(updated_at=utcnow(), **values))
         versions.bump_clock(conn)
+        changed = _audited(values)
+        audit.record(conn, "store.update", "store", store.name, store.owner_id,
+                     before={k: getattr(store, k) for k in changed if k != "basic_password" and hasattr(store, k)},
+                     after=changed)
     updated = get_store(svc, store.name)
     assert updated is not None
     # A store made private leaves the static mirror before this returns.
-    versions.mirror_version(svc, updated.name, updated.private, updated.current_version)
+    versions.mirror_version(svc, updated.name, updated.hidden, updated.current_version)
     return updated
 
 
@@ -235,6 +258,8 @@ def set_avatar(svc: Services, store: Store, data: bytes) -> Store:
     with svc.db.write() as conn:
         conn.execute(stores.update().where(stores.c.id == store.id).values(avatar_key=key, updated_at=utcnow()))
         versions.bump_clock(conn)
+        audit.record(conn, "store.avatar", "store", store.name, store.owner_id,
+                     before={"avatar": store.avatar_key}, after={"avatar": key})
     updated = get_store(svc, store.name)
     assert updated is not None
     return updated

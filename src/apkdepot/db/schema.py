@@ -46,6 +46,11 @@ developers = sa.Table(
     # The accounts clock's value at this developer's last change to what their
     # dev token resolves to: server processes forget only the changed ones' tokens.
     sa.Column("accounts_seq", sa.BigInteger, nullable=False, server_default="0", index=True),
+    # An operator of this installation (accounts/admin.py): sees and moderates everyone's data.
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Set by an operator: every credential of the account stops working at once.
+    sa.Column("disabled_at", UtcDateTime),
+    sa.Column("disabled_reason", sa.String(500)),
 )
 
 # Single-use links mailed to a developer: e-mail confirmation and password reset.
@@ -114,6 +119,9 @@ stores = sa.Table(
     sa.Column("dirty_since", UtcDateTime, index=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Set by an operator: the store leaves every protocol's answers; its owner sees the reason.
+    sa.Column("suspended_at", UtcDateTime),
+    sa.Column("suspension_reason", sa.String(500)),
 )
 
 apks = sa.Table(
@@ -352,11 +360,35 @@ index_refiles = sa.Table(
     sa.Index("ix_index_refiles_store_id_version", "store_id", "version"),
 )
 
+# Who changed what (audit.py): one row per change to accounts, tokens, stores,
+# apps, listings and moderation, written in the change's own transaction.
+# Append-only: the database refuses UPDATE and DELETE (triggers of the
+# migration). Ids are plain numbers, not foreign keys, so the record outlives
+# what it names.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("actor_id", sa.Integer),  # the developer who acted; NULL: the command line or the server itself
+    sa.Column("actor", sa.String(254), nullable=False),  # their address then, or "cli" / "system"
+    sa.Column("ip", sa.String(64)),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject_kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("owner_id", sa.Integer),  # whose data it is: the owner sees their own events
+    sa.Column("before", sa.Text),  # JSON
+    sa.Column("after", sa.Text),  # JSON
+    sa.Index("ix_audit_events_owner_id_id", "owner_id", "id"),
+    sa.Index("ix_audit_events_actor_id_id", "actor_id", "id"),
+)
+
 # Tables and indexes the migrations make with the database's own SQL, which a
 # comparison of this metadata with a database leaves alone.
 DATABASE_SIDE_OBJECTS = frozenset({
     "app_search_fts", "app_search_fts_data", "app_search_fts_idx", "app_search_fts_content",
     "app_search_fts_docsize", "app_search_fts_config", "ix_app_search_document",
+    "audit_events_no_update", "audit_events_no_delete", "audit_events_append_only",
 })
 
 

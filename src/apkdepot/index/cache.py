@@ -48,6 +48,8 @@ class CachedStore:
     size: int
     appscount: int
     md5s: dict[str, int] = field(default_factory=dict)
+    # Suspended by an operator: every protocol answers "suspended" (STORE-7, IARG-4, 410).
+    suspended: bool = False
     # The store row as read: a refresh that reads the same row keeps this very
     # object, so its identity says "nothing about this store changed" (the hot
     # path's remembered answers check exactly that).
@@ -365,5 +367,6 @@ class IndexCache:
                 id=r.id, name=r.name, owner_id=r.owner_id, private=bool(r.private), basic_user=r.basic_user,
                 basic_pass_hash=r.basic_pass_hash, description=r.description, theme=r.theme,
                 avatar_key=r.avatar_key, created_at=as_utc(r.created_at), updated_at=as_utc(r.updated_at),
-                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s, row=row)
+                version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s,
+                suspended=r.suspended_at is not None, row=row)
         return fresh

@@ -100,7 +100,8 @@ def mark_store_dirty(conn: sa.Connection, store_id: int) -> None:
 
 
 def _lock_store(conn: sa.Connection, store_id: int):
-    query = sa.select(stores.c.id, stores.c.name, stores.c.private, stores.c.current_version, stores.c.dirty_since).where(stores.c.id == store_id)
+    query = sa.select(stores.c.id, stores.c.name, stores.c.private, stores.c.suspended_at, stores.c.current_version,
+                      stores.c.dirty_since).where(stores.c.id == store_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return conn.execute(query).first()
@@ -342,19 +343,25 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
                     del parts  # its views of the map end here, before the map closes
         if built is None:
             built = _write_version(conn, svc, store_id, store.name, new_version)
-    mirror_version(svc, store.name, bool(store.private), new_version)
+    mirror_version(svc, store.name, kept_from_mirror(store), new_version)
     _drop_old_bytes(svc, store_id, new_version)
     gzipped_index(svc, store_id, new_version)  # outside the write transaction, once for everyone
     log.info("index built", extra={"store_id": store_id, "version": new_version, "apps": built.appscount})
     return built
 
 
-def mirror_version(svc: Services, store_name: str, private: bool, version: int) -> None:
-    """After a commit that changed a store's version or privacy: the static mirror
-    (when configured) follows at once."""
+def kept_from_mirror(store_row: Any) -> bool:
+    """Whether a store's files must stay out of the static mirror (which anyone
+    may read): a private store, or one an operator suspended."""
+    return bool(store_row.private) or store_row.suspended_at is not None
+
+
+def mirror_version(svc: Services, store_name: str, hidden: bool, version: int) -> None:
+    """After a commit that changed a store's version, privacy or suspension: the
+    static mirror (when configured) follows at once."""
     if svc.static_mirror is None:
         return
-    if private:
+    if hidden:
         svc.static_mirror.retire(store_name)
     else:
         svc.static_mirror.advance(store_name, version)
@@ -364,8 +371,9 @@ def sync_static_mirror(svc: Services) -> None:
     if svc.static_mirror is None:
         return
     with svc.db.read() as conn:
-        rows = conn.execute(sa.select(stores.c.name, stores.c.private, stores.c.current_version)).all()
-    svc.static_mirror.sync([(r.name, bool(r.private), r.current_version) for r in rows])
+        rows = conn.execute(sa.select(stores.c.name, stores.c.private, stores.c.suspended_at,
+                                      stores.c.current_version)).all()
+    svc.static_mirror.sync([(r.name, kept_from_mirror(r), r.current_version) for r in rows])
 
 
 def gzipped_index(svc: Services, store_id: int, version: int) -> str:

@@ -185,7 +185,7 @@ def _not_found(request: Request, session) -> Response:
 
 def _public_store(request: Request, name: str):
     store = request.app.state.runtime.cache.get(name) if len(name) <= stores.STORE_NAME_MAX else None
-    return None if store is None or store.private else store
+    return None if store is None or store.private or store.suspended else store
 
 
 def fdroid_link(request: Request, svc: Services, store_name: str, fingerprint: str) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts import services as accounts
 from apkdepot.api.origin import is_https
-from apkdepot.api.json.common import SESSION_COOKIE, read_capped_body, run, services
+from apkdepot.api.json.common import SESSION_COOKIE, client_ip, read_capped_body, run, services
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import gettext, negotiate, normalise_locale
 
@@ -49,7 +49,11 @@ async def current_session(request: Request) -> accounts.Session | None:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
-    return await run(accounts.session_by_secret, services(request), secret)
+    session = await run(accounts.session_by_secret, services(request), secret)
+    if session is not None:
+        developer = session.developer
+        audit.act_as(audit.Actor(developer.id, developer.email, client_ip(request), developer.is_admin))
+    return session
 
 
 def anonymous_csrf(request: Request) -> str:

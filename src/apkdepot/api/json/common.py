@@ -6,6 +6,7 @@ with a meaningful HTTP status."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 from urllib.parse import urlsplit
 from typing import Any, Callable, TypeVar
@@ -14,10 +15,11 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
-from apkdepot.api.origin import allowed_host_names, host_is_allowed
+from apkdepot.api.origin import allowed_host_names, client_address, host_is_allowed
+from apkdepot.config import Settings
 from apkdepot.errors import Failure, Problem, problem
 from apkdepot.i18n import negotiate
 from apkdepot.numbers import parse_whole
@@ -193,9 +195,18 @@ async def changed(request: Request) -> None:
         await run(runtime.cache.refresh, False, True)
 
 
+@functools.lru_cache(maxsize=8)
+def _proxy_networks(trusted_proxies: str) -> tuple:
+    from apkdepot.api.origin import trusted_proxy_networks
+
+    return trusted_proxy_networks(Settings(trusted_proxies=trusted_proxies))
+
+
 def client_ip(request: Request) -> str | None:
-    client = request.scope.get("client")
-    return client[0] if client else None
+    """The client's address (behind APKDEPOT_TRUSTED_PROXIES, the one they forwarded):
+    what rate limits count per address and the audit log records."""
+    return client_address(request.scope.get("client"), request.headers.get("x-forwarded-for"),
+                          _proxy_networks(services(request).settings.trusted_proxies))
 
 
 def _bearer(request: Request) -> str | None:
@@ -222,5 +233,9 @@ def _authenticate(svc: Services, bearer: str | None, cookie: str | None, method:
 
 
 async def current_developer(request: Request) -> Developer:
-    return await run(_authenticate, services(request), _bearer(request), request.cookies.get(SESSION_COOKIE),
-                     request.method, request.headers.get(CSRF_HEADER))
+    """The developer making this request; also who the audit log names for the
+    changes it makes."""
+    developer = await run(_authenticate, services(request), _bearer(request), request.cookies.get(SESSION_COOKIE),
+                          request.method, request.headers.get(CSRF_HEADER))
+    audit.act_as(audit.Actor(developer.id, developer.email, client_ip(request), developer.is_admin))
+    return developer

@@ -60,6 +60,8 @@ def resolve_store(call: V7Call) -> CachedStore:
         raise Failure(problem(errors.V7_MISSING_STORE))
     if store is None:
         raise Failure(problem(errors.V7_NO_STORE, store=(name or store_id)[:60]))
+    if store.suspended:
+        raise Failure(problem(errors.V7_SUSPENDED))
     if store.private:
         user, passhash = call.text("store_user"), call.text("store_pass_sha1").lower()
         if not user or not passhash:
@@ -106,7 +108,7 @@ def store_card(call: V7Call, store: CachedStore) -> dict[str, Any]:
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")),
                      ("store_user", N_("User name, for a private store")),
                      ("store_pass_sha1", N_("SHA-1 hex of the password, for a private store"))),
-             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4"), example={"store_name": "$demo"},
+             error_codes=("MARG-205", "STORE-1", "STORE-7", "STORE-3", "STORE-4"), example={"store_name": "$demo"},
              contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
                        "optional": STORE_CREDENTIALS_ARGS, "private_store": True})
 def store_get_meta(call: V7Call) -> dict[str, Any]:
@@ -181,7 +183,7 @@ SORT_ALIASES = {"trending7d": "downloads", "trending60d": "downloads"}
              params=(("store_name", N_("Store name")), ("store_id", N_("Store id")), ("limit", N_("1 to 100, default 25")),
                      ("offset", N_("Entries to skip")),
                      ("sort", N_("package (default), alpha, latest or downloads (trending7d and trending60d: downloads)"))),
-             error_codes=("MARG-205", "STORE-1", "STORE-3", "STORE-4", "IARG-105", "IARG-102"),
+             error_codes=("MARG-205", "STORE-1", "STORE-7", "STORE-3", "STORE-4", "IARG-105", "IARG-102"),
              example={"store_name": "$demo", "limit": "2"},
              contract={"subjects": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG},
                        "optional": {"limit": whole_number(1, 100), "offset": whole_number(0, 10**9),
@@ -236,7 +238,7 @@ def find_app(call: V7Call) -> tuple[CachedStore, queries.App]:
 
 
 @v7_endpoint(name="app/getMeta", summary=N_("One app's details"), params=APP_PARAMS,
-             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
+             error_codes=("MARG-206", "STORE-1", "STORE-7", "STORE-3", "STORE-4", "APP-1"),
              example={"package_name": "$package", "store_name": "$demo"},
              contract={"subjects": APP_SUBJECTS,
                        "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, **STORE_CREDENTIALS_ARGS},
@@ -248,7 +250,7 @@ def app_get_meta(call: V7Call) -> dict[str, Any]:
 
 @v7_endpoint(name="getApp", summary=N_("One app's details and every store's listed version of it, as the v8 app asks"),
              params=(*APP_PARAMS, ("nodes", N_("Which parts to answer (read as: all of them)"))),
-             error_codes=("MARG-206", "STORE-1", "STORE-3", "STORE-4", "APP-1"),
+             error_codes=("MARG-206", "STORE-1", "STORE-7", "STORE-3", "STORE-4", "APP-1"),
              example={"package_name": "$package", "store_name": "$demo"},
              contract={"subjects": APP_SUBJECTS,
                        "optional": {"store_name": STORE_NAME_ARG, "store_id": STORE_ID_ARG, "nodes": {"type": "string"},
@@ -278,7 +280,7 @@ def _signature(value: Any) -> str | None:
              params=(("apks_data", N_("[{package, vercode, signature}], at most 100")),
                      ("store_names", N_("Stores to look in (default: every public store)")),
                      ("store_ids", N_("Stores to look in, by id (the v8 app sends its subscribed stores)"))),
-             error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
+             error_codes=("MARG-207", "IARG-102", "IARG-106", "STORE-1", "STORE-7", "STORE-3"),
              example={"apks_data": [{"package": "$package", "vercode": 1, "signature": "$signer"}],
                       "store_names": ["$demo"]},
              contract={"required": ["apks_data"], "body": {
@@ -365,6 +367,8 @@ def named_stores(call: V7Call, found: list[Problem]) -> list[CachedStore]:
             store = look_up(value)
             if store is None:
                 raise Failure(problem(errors.V7_NO_STORE, store=str(value)[:60]))
+            if store.suspended:
+                raise Failure(problem(errors.V7_SUSPENDED))
             if store.private:
                 raise Failure(problem(errors.V7_PRIVATE))
             if store not in wanted:
@@ -384,7 +388,7 @@ MAX_QUERY_LENGTH = 200
                      ("offset", N_("Entries to skip")),
                      ("store_names", N_("Stores to look in, comma-separated (default: every public store)")),
                      ("store_ids", N_("Stores to look in by id, comma-separated"))),
-             error_codes=("MARG-208", "IARG-104", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-3"),
+             error_codes=("MARG-208", "IARG-104", "IARG-105", "IARG-102", "IARG-106", "STORE-1", "STORE-7", "STORE-3"),
              example={"query": "$label", "limit": "5"},
              contract={"subjects": {"query": {"type": "string", "pattern": NOT_BLANK, "maxLength": MAX_QUERY_LENGTH}}, "optional": {
                  "limit": whole_number(1, 10**9), "offset": whole_number(0, 10**9),

@@ -17,13 +17,13 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 import anyio.to_thread
 from litestar import Request, Response
 
-from apkdepot import errors
+from apkdepot import audit, errors
 from apkdepot.accounts import oauth, tokens
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
 from apkdepot.api.answer import Answer
 from apkdepot.api.origin import base_url_of
-from apkdepot.api.json.common import decode_json, read_capped_body
+from apkdepot.api.json.common import client_ip, decode_json, read_capped_body
 from apkdepot.api.ws.registry import REGISTRY, WsEndpoint
 from apkdepot.catalog.uploads import receive_multipart
 from apkdepot.api.ws.render import render
@@ -283,6 +283,9 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
                 call.developer = oauth.developer_by_access_token(call.svc, token)
             except Failure as failure:
                 token_problems += failure.problems
+    if call.developer is not None and not endpoint.public_read:
+        # Who the audit log names for what this call changes (reads name no one).
+        audit.act_as(audit.Actor(call.developer.id, call.developer.email, call.client_ip, call.developer.is_admin))
     for param in endpoint.params:
         value = call.params.get(param.name)
         if value is not None and len(value) > param.max_length:
@@ -299,8 +302,7 @@ def execute(call: WsCall, early: list[Problem]) -> dict[str, Any]:
 
 
 def _client_ip(request: Request) -> str | None:
-    client = request.scope.get("client")
-    return client[0] if client else None
+    return client_ip(request)
 
 
 def base_url(request: Request, svc: Services) -> str:

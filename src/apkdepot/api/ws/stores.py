@@ -29,11 +29,23 @@ ERRORS = WsField("errors", N_("Errors log from the request (not existent when st
 
 
 def visible(call: WsCall, name: str) -> CachedStore | None:
-    """A store the caller may see: public ones, and private ones they own."""
+    """A store the caller may see: public ones, and private ones they own
+    (suspended ones included: see available)."""
     store = call.runtime.cache.get(name) if 0 < len(name) <= 50 else None
     if store is None or (store.private and (call.developer is None or call.developer.id != store.owner_id)):
         return None
     return store
+
+
+def available(call: WsCall, name: str) -> tuple[CachedStore | None, Problem | None]:
+    """A store the caller may read, or why not: IARG-1 when they cannot see it,
+    IARG-4 when an operator suspended it."""
+    store = visible(call, name)
+    if store is None:
+        return None, problem(errors.INVALID_REPO, repo=name[:60])
+    if store.suspended:
+        return None, problem(errors.STORE_SUSPENDED, repo=store.name)
+    return store, None
 
 
 def int_param(call: WsCall, name: str, default: int, low: int, high: int, found: list[Problem]) -> int:
@@ -82,9 +94,9 @@ def _parse_change_request(call: WsCall) -> ChangeRequest:
         # A hash that is not 32 hex digits (6.x sends the word "null" for a store
         # it never parsed) is an unknown hash: the whole index is news (appscount).
         md5 = md5.lower() if HEX32.match(md5.lower()) else ""
-        store = visible(call, name)
-        if store is None:
-            found.append(problem(errors.INVALID_REPO, repo=name[:60]))
+        store, unavailable = available(call, name)
+        if unavailable is not None:
+            found.append(unavailable)
         pairs.append((name, md5, store))
     return ChangeRequest(pairs, offset, found)
 
@@ -157,7 +169,7 @@ def validate_change(call: WsCall) -> list[Problem]:
         WsField("removed", N_("Number of removed applications (only if hasupdates=TRUE and repo version hash has matched)")),
         WsField("appscount", N_("Number of total applications available (only if hasupdates=TRUE and repo version hash has NOT matched)")),
     ),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-105", "IARG-106"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-113", "IARG-112", "IARG-1", "IARG-4", "IARG-105", "IARG-106"),
     example={"token": "$token", "repo": "$demo,$demo", "hash": "$first_hash,$current_hash"},
     more_examples=((N_("A hash the store never served (or one too old to count from): the answer gives the number "
                        "of apps (appscount) instead of added and removed."),
@@ -174,9 +186,9 @@ def list_repository_change(call: WsCall) -> dict[str, Any]:
 # --- store card and listing -----------------------------------------------------------
 
 def store_of(call: WsCall) -> CachedStore:
-    store = visible(call, call.get("repo"))
-    if store is None:
-        raise Failure(problem(errors.INVALID_REPO, repo=call.get("repo")[:60]))
+    store, unavailable = available(call, call.get("repo"))
+    if unavailable is not None:
+        raise Failure(unavailable)
     return store
 
 
@@ -192,7 +204,7 @@ def avatar_url(call: WsCall, store: CachedStore) -> str | None:
     path_params=("repo",),
     params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100), MODE_PARAM),
     response_fields=(STATUS, ERRORS, WsField("listing", N_("name, avatar, avatar_hd, downloads, theme, description, view, items, appscount (all text)"))),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-4"),
     example={"token": "$token", "repo": "$demo"},
 )
 def get_repository_info(call: WsCall) -> dict[str, Any]:
@@ -231,7 +243,7 @@ def index_entry(app: queries.App) -> dict[str, Any]:
             WsParam("offset", N_("Numerical value to skip a number of entries"), max_length=10), MODE_PARAM),
     response_fields=(STATUS, ERRORS, WsField("listing", N_("The applications, as in info.xml")),
                      WsField("total", N_("Number of applications in the store"))),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-105"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-4", "IARG-105"),
     example={"token": "$token", "repo": "$demo", "limit": "2"},
 )
 def list_repository(call: WsCall) -> dict[str, Any]:
@@ -260,7 +272,7 @@ def list_repository(call: WsCall) -> dict[str, Any]:
     params=(TOKEN_PARAM, WsParam("repo", N_("Repository name"), missing=errors.MISSING_REPO, max_length=100),
             WsParam("lang", N_("Language and country, as pt_BR or en_US"), max_length=20), MODE_PARAM),
     response_fields=(STATUS, ERRORS, WsField("listing", N_("One entry per app: apkid (package) and name"))),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "IARG-1", "IARG-4"),
     example={"token": "$token", "repo": "$demo", "lang": "pt_BR"},
 )
 def list_repository_local_apk_names(call: WsCall) -> dict[str, Any]:
@@ -316,7 +328,7 @@ def apk_card(call: WsCall, store: CachedStore, app: queries.App) -> dict[str, An
                      WsField("apk", N_("id, repo, package, vername, vercode, path, icon, minSdk, size, md5sum, permissions")),
                      WsField("meta", N_("title, description, developer, downloads, categories")),
                      WsField("signature", N_("SHA1 of the signing certificate"))),
-    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-7", "IARG-3", "IARG-1", "APK-1"),
+    error_codes=("MARG-200", "IARG-2", "MARG-1", "MARG-7", "IARG-3", "IARG-1", "IARG-4", "APK-1"),
     example={"token": "$token", "repo": "$demo", "apkid": "$package", "vercode": "$vercode"},
 )
 def get_apk_info(call: WsCall) -> dict[str, Any]:
@@ -383,7 +395,7 @@ def get_apk_info(call: WsCall) -> dict[str, Any]:
                                            "vername, icon, signature, timestamp, age, stars")),
                      WsField("listing", N_("Matching applications: repo plus the fields of info.xml")),
                      WsField("total", N_("Number of matches"))),
-    error_codes=("MARG-200", "IARG-2", "MARG-203", "IARG-1", "IARG-105"),
+    error_codes=("MARG-200", "IARG-2", "MARG-203", "IARG-1", "IARG-4", "IARG-105"),
     example={"token": "$token", "search": "beta", "limit": "5"},
 )
 def list_search_apks(call: WsCall) -> dict[str, Any]:
@@ -397,9 +409,9 @@ def list_search_apks(call: WsCall) -> dict[str, Any]:
     if call.get("repo"):
         store_ids = []
         for name in [n for n in split_list(call.get("repo")) if n][:MAX_REPOS]:
-            store = visible(call, name)
-            if store is None:
-                raise Failure(problem(errors.INVALID_REPO, repo=name[:60]))
+            store, unavailable = available(call, name)
+            if unavailable is not None:
+                raise Failure(unavailable)
             store_ids.append(store.id)
     else:
         store_ids, others_limit = searchable, 0

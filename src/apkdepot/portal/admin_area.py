@@ -1,0 +1,151 @@
+"""The operators' pages (/admin): find developers and stores, disable and
+enable accounts, suspend and resume stores, read everyone's audit log; and a
+developer's own activity (/dashboard/activity). The same functions as the
+JSON API's /api/admin and /api/audit."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from apkdepot import audit, errors, operators
+from apkdepot.api.json.common import changed, run, services
+from apkdepot.errors import Failure, problem
+from apkdepot.i18n import N_, gettext
+from apkdepot.numbers import parse_whole
+from apkdepot.portal.views import _forbidden, _session_or_login
+from apkdepot.portal.web import check_csrf, locale_of, read_form, redirect, render
+
+NOTICES = {
+    "disabled": N_("The account is disabled."),
+    "enabled": N_("The account is enabled again."),
+    "suspended": N_("The store is suspended."),
+    "resumed": N_("The store is serving again."),
+}
+EVENTS_PER_PAGE = 100
+
+
+def _query_text(request: Request) -> str:
+    return (request.query_params.get("q") or "")[:200].strip()
+
+
+def _before(request: Request) -> int | None:
+    raw = request.query_params.get("before")
+    return parse_whole(raw, 1, 2**62) if raw else None
+
+
+async def _events_page(request: Request, owner_id: int | None) -> tuple[list[audit.Event], int | None]:
+    svc = services(request)
+    before = _before(request)
+
+    def read() -> list[audit.Event]:
+        with svc.db.read() as conn:
+            return audit.events(conn, owner_id, before, EVENTS_PER_PAGE)
+
+    found = await run(read)
+    return found, (found[-1].id if len(found) == EVENTS_PER_PAGE else None)
+
+
+class AdminArea(Controller):
+    path = "/admin"
+    include_in_schema = False
+
+    async def _operator(self, request: Request):
+        session, away = await _session_or_login(request)
+        if away:
+            return None, away
+        if not session.developer.is_admin:
+            return None, _forbidden(request, Failure(problem(errors.NOT_AN_OPERATOR), 403), session)
+        return session, None
+
+    async def _checked(self, request: Request):
+        session, away = await self._operator(request)
+        if away:
+            return None, None, away
+        form = await read_form(request)
+        try:
+            check_csrf(request, form, session)
+        except Failure as failure:
+            return None, None, _forbidden(request, failure, session)
+        return session, form, None
+
+    @get("/")
+    async def home(self, request: Request) -> Response:
+        session, away = await self._operator(request)
+        if away:
+            return away
+        svc = services(request)
+        text = _query_text(request)
+        found_developers = await run(operators.find_developers, svc, text, 0, 50)
+        found_stores = await run(operators.find_stores, svc, text, 0, 50)
+        done = request.query_params.get("done")
+        return render(request, "admin.html", session=session, q=text, developers=found_developers,
+                      stores=found_stores, errors={},
+                      notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
+
+    async def _act(self, request: Request, action, done: str) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        try:
+            await run(action, form)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        await changed(request)
+        back = {"done": done, **({"q": form.get("q")} if form.get("q") else {})}
+        return redirect(f"/admin?{urlencode(back)}")
+
+    @post("/developers/{developer_id:str}/disable", status_code=303)
+    async def disable(self, request: Request, developer_id: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: operators.set_disabled(
+            svc, _developer_id(developer_id), form.get("reason")), "disabled")
+
+    @post("/developers/{developer_id:str}/enable", status_code=303)
+    async def enable(self, request: Request, developer_id: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: operators.set_disabled(
+            svc, _developer_id(developer_id), None, False), "enabled")
+
+    @post("/stores/{name:str}/suspend", status_code=303)
+    async def suspend(self, request: Request, name: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: operators.set_suspended(svc, name, form.get("reason")),
+                               "suspended")
+
+    @post("/stores/{name:str}/resume", status_code=303)
+    async def resume(self, request: Request, name: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: operators.set_suspended(svc, name, None, False), "resumed")
+
+    @get("/audit")
+    async def audit_log(self, request: Request) -> Response:
+        session, away = await self._operator(request)
+        if away:
+            return away
+        events, next_before = await _events_page(request, None)
+        return render(request, "audit.html", session=session, events=[e.public() for e in events],
+                      next_before=next_before, everyone=True, export="/api/admin/audit?format=csv")
+
+
+def _developer_id(raw: str) -> int:
+    number = parse_whole(raw, 1, 2**62)
+    if number is None:
+        raise Failure(problem(errors.ADMIN_NO_DEVELOPER, developer=raw[:60]))
+    return number
+
+
+class OwnActivity(Controller):
+    path = "/dashboard/activity"
+    include_in_schema = False
+
+    @get("/")
+    async def mine(self, request: Request) -> Response:
+        session, away = await _session_or_login(request)
+        if away:
+            return away
+        events, next_before = await _events_page(request, session.developer.id)
+        return render(request, "audit.html", session=session, events=[e.public(for_owner=True) for e in events],
+                      next_before=next_before, everyone=False, export="/api/audit?format=csv")
