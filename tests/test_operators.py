@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from apkdepot import operators
 from apkdepot.accounts import api_tokens
-from apkdepot.db.schema import audit_events
+from apkdepot.accounts import services as accounts
+from apkdepot.db.schema import audit_events, portal_sessions
 from tests.conftest import BACKENDS
 from tests.helpers import (PASSWORD, auth, client_with, create_store, flush, make_developer, state, upload,
                            wait_for)
@@ -269,3 +270,68 @@ def test_an_operator_takes_down_a_version_or_an_app_and_the_owner_reads_why(clie
     mine = client.get("/api/audit", params={"action": "app.remove"}, headers=auth(token)).json()["events"]
     assert [(e["action"], e["actor"], e["after"]["reason"]) for e in mine] == [
         ("app.remove", "operator", "malware"), ("app.remove_version", "operator", "copyright claim")]
+
+
+def test_a_signed_in_developer_changes_password_and_address_and_ends_sessions(client, svc, people, mailer):
+    from tests.helpers import link_token
+
+    developer, token = people["owner"]
+    first = log_in(client, developer.email)
+    first_cookie = dict(first.cookies)
+    client.cookies.clear()
+    second = log_in(client, developer.email)
+    csrf = {"X-CSRF-Token": second.json()["csrf_token"]}
+    sessions = client.get("/api/accounts/sessions").json()["sessions"]
+    assert [s["current"] for s in sessions] == [True, False]
+    # The current password is asked for, and wrong guesses are throttled like log-ins.
+    wrong = client.post("/api/accounts/password", json={"current_password": "nope", "new_password": "newpass123"},
+                        headers=csrf)
+    assert wrong.status_code == 403 and codes(wrong) == ["AUTH-11"]
+    weak = client.post("/api/accounts/password", json={"current_password": PASSWORD, "new_password": "short"},
+                       headers=csrf)
+    assert weak.status_code == 422 and codes(weak) == ["REG-3"]
+    changed = client.post("/api/accounts/password", json={"current_password": PASSWORD, "new_password": "newpass123"},
+                          headers=csrf)
+    assert changed.json()["sessions_ended"] == 1
+    assert client.get("/api/accounts/me").status_code == 200  # this session goes on
+    assert client.get("/api/accounts/me", cookies=first_cookie).status_code == 401  # the other one ended
+    assert client.get("/api/stores", headers=auth(token)).status_code == 200  # the dev token stays
+    assert client.post("/api/accounts/login", json={"email": developer.email, "password": "newpass123"}).status_code == 200
+    # A new address takes effect only once its link is opened.
+    client.cookies.clear()
+    session = log_in_with(client, developer.email, "newpass123")
+    taken = client.post("/api/accounts/email", json={"password": "newpass123", "email": "other@example.com"},
+                        headers=session)
+    assert taken.status_code == 409 and codes(taken) == ["REG-2"]
+    asked = client.post("/api/accounts/email", json={"password": "newpass123", "email": "New@Example.com"},
+                        headers=session)
+    assert asked.json()["pending_email"] == "new@example.com"
+    assert mailer.sent[-1]["To"] == "new@example.com"
+    assert client.get("/api/accounts/me").json()["developer"]["email"] == developer.email
+    confirm = link_token(mailer.last_body(), "/confirm")
+    assert client.get("/api/accounts/confirm", params={"token": confirm}).status_code == 200
+    assert client.get("/api/accounts/me").json()["developer"]["email"] == "new@example.com"
+    # Sessions are ended one by one; another developer's session is "not found".
+    mine = client.get("/api/accounts/sessions").json()["sessions"]
+    accounts.open_session(svc, people["other"][0])
+    with svc.db.read() as conn:
+        others_id = conn.execute(sa.select(sa.func.max(portal_sessions.c.id))).scalar()
+    refused = client.delete(f"/api/accounts/sessions/{others_id}", headers=session)
+    assert refused.status_code == 404 and codes(refused) == ["AUTH-12"]
+    assert client.delete("/api/accounts/sessions/999999", headers=session).status_code == 404
+    assert client.delete("/api/accounts/sessions/abc", headers=session).status_code == 404
+    ended = [s for s in mine if not s["current"]]
+    for s in ended:
+        assert client.delete(f"/api/accounts/sessions/{s['id']}", headers=session).status_code == 200
+    assert [s["current"] for s in client.get("/api/accounts/sessions").json()["sessions"]] == [True]
+    actions = [e["action"] for e in client.get("/api/audit").json()["events"]]
+    assert "account.password" in actions and "account.email_requested" in actions and "account.confirm" in actions
+    client.cookies.clear()
+    assert client.get("/api/accounts/sessions").status_code == 401
+    assert client.post("/api/accounts/password", json={}).status_code == 401
+
+
+def log_in_with(client, email: str, password: str) -> dict:
+    response = client.post("/api/accounts/login", json={"email": email, "password": password})
+    assert response.status_code == 200
+    return {"X-CSRF-Token": response.json()["csrf_token"]}

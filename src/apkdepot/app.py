@@ -22,6 +22,7 @@ from apkdepot import __version__, errors
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
 from apkdepot.api.json.accounts import AccountsController
 from apkdepot.api.json.admin import AdminController, AuditController
+from apkdepot.portal.account_pages import AccountPages
 from apkdepot.portal.admin_area import AdminArea, OwnActivity
 from apkdepot.api.json.common import upload_body_limit
 from apkdepot.api.json.owner import AppsController, TokensController
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Litestar(
         route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
-                        AdminController, AuditController, AdminArea, OwnActivity,
+                        AdminController, AuditController, AdminArea, OwnActivity, AccountPages,
                         AppsController, app_list, fdroid_file, *REPO_ROUTES, PublicPages, StoreFront, Dashboard, DocsPages,
                         create_static_files_router(path="/static", directories=[Path(__file__).with_name("portal") / "static"],
                                                    include_in_schema=False)],

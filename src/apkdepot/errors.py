@@ -155,6 +155,8 @@ OAUTH_BAD_REFRESH = _define("AUTH-6", N_("Invalid refresh token"), 400)
 OAUTH_BAD_GRANT_TYPE = _define("AUTH-7", N_("Grant type not supported: use password or refresh_token"), 400)
 ACCESS_TOKEN_INVALID = _define("AUTH-8", N_("The access token provided is invalid"), 401)
 ACCESS_TOKEN_EXPIRED = _define("AUTH-9", N_("The access token provided has expired"), 401)
+WRONG_CURRENT_PASSWORD = _define("AUTH-11", N_("That is not your current password."), 403)
+SESSION_NOT_FOUND = _define("AUTH-12", N_("No such session."), 404)
 ACCOUNT_DISABLED = _define("AUTH-10", N_("This account is disabled. Write to the operators of this server."), 403,
                            description=N_("An operator disabled the account: its password, sessions, dev token and "
                                           "API tokens stop working at once."))

@@ -143,14 +143,14 @@ def register(svc: Services, form: Mapping[str, Any], lang: str, base_url: str,
             if _email_taken(conn, reg.email):
                 raise Failure(problem(errors.REG_EMAIL_TAKEN, "email"))
             developer = _insert_developer(conn, svc, reg, lang, confirmed_at=None)
-            link = _new_link(conn, developer.id, CONFIRM, reg.email, svc.settings.confirm_link_ttl_seconds)
+            link = new_link(conn, developer.id, CONFIRM, reg.email, svc.settings.confirm_link_ttl_seconds)
     except sa.exc.IntegrityError:
         with svc.db.read() as conn:
             if not _email_taken(conn, reg.email):
                 raise
         # A concurrent sign-up with the same address won the race.
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None
-    _send_confirmation(svc, developer.email, link, lang, base_url)
+    send_confirmation(svc, developer.email, link, lang, base_url)
     return developer
 
 
@@ -180,7 +180,7 @@ def developer_by_id(svc: Services, developer_id: int) -> Developer | None:
 
 # --- one-time links -----------------------------------------------------------
 
-def _new_link(conn: sa.Connection, developer_id: int, purpose: str, email: str, ttl_seconds: int) -> str:
+def new_link(conn: sa.Connection, developer_id: int, purpose: str, email: str, ttl_seconds: int) -> str:
     secret = tokens.new_opaque_token()
     now = utcnow()
     conn.execute(account_links.insert().values(
@@ -239,21 +239,33 @@ def reset_link(base_url: str, secret: str) -> str:
     return f"{base_url.rstrip('/')}/reset?token={secret}"
 
 
-def _send_confirmation(svc: Services, email: str, secret: str, lang: str, base_url: str) -> None:
-    name = developer_by_email(svc, email)
+def send_confirmation(svc: Services, email: str, secret: str, lang: str, base_url: str,
+                      name: str | None = None) -> None:
+    """Mails a confirmation link to ``email`` (a new account's, or the new address of one)."""
+    if name is None:
+        found = developer_by_email(svc, email)
+        name = found.name if found else email
     body = gettext(lang, CONFIRM_BODY).format(
-        name=name.name if name else email, link=confirmation_link(base_url, secret),
+        name=name, link=confirmation_link(base_url, secret),
         hours=svc.settings.confirm_link_ttl_seconds // 3600)
     svc.mailer.send(compose(svc.settings.mail_from, email, gettext(lang, CONFIRM_SUBJECT), body))
 
 
 def confirm_email(svc: Services, secret: str) -> Developer:
-    with svc.db.write() as conn:
-        link = _consume_link(conn, CONFIRM, secret)
-        conn.execute(developers.update().where(developers.c.id == link.developer_id)
-                     .values(email=link.email, email_confirmed_at=utcnow()))
-        bump_accounts_clock(conn, link.developer_id)
-        audit.record(conn, "account.confirm", "developer", link.email, link.developer_id)
+    """Confirms the address a link was mailed to; for an address change, that
+    address becomes the account's (REG-2 if another account took it meanwhile)."""
+    try:
+        with svc.db.write() as conn:
+            link = _consume_link(conn, CONFIRM, secret)
+            before = conn.execute(sa.select(developers.c.email).where(developers.c.id == link.developer_id)).scalar()
+            conn.execute(developers.update().where(developers.c.id == link.developer_id)
+                         .values(email=link.email, email_confirmed_at=utcnow()))
+            bump_accounts_clock(conn, link.developer_id)
+            audit.record(conn, "account.confirm", "developer", link.email, link.developer_id,
+                         before={"email": before} if before != link.email else None,
+                         after={"email": link.email} if before != link.email else None)
+    except sa.exc.IntegrityError:
+        raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None
     developer = developer_by_id(svc, link.developer_id)
     assert developer is not None
     return developer
@@ -269,8 +281,8 @@ def resend_confirmation(svc: Services, email: str, lang: str, base_url: str, cli
     if developer is None or developer.confirmed:
         return
     with svc.db.write() as conn:
-        secret = _new_link(conn, developer.id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
-    _send_confirmation(svc, email, secret, lang, base_url)
+        secret = new_link(conn, developer.id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
+    send_confirmation(svc, email, secret, lang, base_url)
 
 
 def request_password_reset(svc: Services, email: Any, lang: str, base_url: str, client_ip: str | None) -> None:
@@ -283,7 +295,7 @@ def request_password_reset(svc: Services, email: Any, lang: str, base_url: str, 
     if developer is None:
         return
     with svc.db.write() as conn:
-        secret = _new_link(conn, developer.id, RESET, email, svc.settings.reset_link_ttl_seconds)
+        secret = new_link(conn, developer.id, RESET, email, svc.settings.reset_link_ttl_seconds)
     body = gettext(lang, RESET_BODY).format(name=developer.name, link=reset_link(base_url, secret),
                                             hours=max(1, svc.settings.reset_link_ttl_seconds // 3600))
     svc.mailer.send(compose(svc.settings.mail_from, email, gettext(lang, RESET_SUBJECT), body))
@@ -399,10 +411,10 @@ def change_unconfirmed_email(svc: Services, developer_id: int, new_email: Any, l
             bump_accounts_clock(conn, developer_id)
             audit.record(conn, "account.email", "developer", email, developer_id, before={"email": developer.email},
                          after={"email": email})
-            secret = _new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
+            secret = new_link(conn, developer_id, CONFIRM, email, svc.settings.confirm_link_ttl_seconds)
     except sa.exc.IntegrityError:
         raise Failure(problem(errors.REG_EMAIL_TAKEN, "email")) from None
-    _send_confirmation(svc, email, secret, lang, base_url)
+    send_confirmation(svc, email, secret, lang, base_url)
     updated = developer_by_id(svc, developer_id)
     assert updated is not None
     return updated

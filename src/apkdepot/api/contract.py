@@ -203,6 +203,18 @@ STORE_CATEGORIES = {
                        "description": "BCP 47 tag -> the category's name in that language",
                        "additionalProperties": _listing_text(100)}}}}},
 }
+REASON = {"type": "object", "required": ["reason"],
+          "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500,
+                                    "description": "Why (shown to the owner)"}}}
+TAKEDOWN = {"type": "object", "required": ["reason"],
+            "properties": {**REASON["properties"],
+                           "version_code": {"type": "integer", "minimum": 0,
+                                            "description": "Only this version (default: every version)"}}}
+PASSWORD_CHANGE = {"type": "object", "required": ["current_password", "new_password"],
+                   "properties": {"current_password": {"type": "string", "maxLength": PASSWORD_MAX},
+                                  "new_password": PASSWORD}}
+EMAIL_CHANGE = {"type": "object", "required": ["password", "email"],
+                "properties": {"password": {"type": "string", "maxLength": PASSWORD_MAX}, "email": EMAIL}}
 LISTING_IMAGE_UPLOAD = {
     "type": "object", "required": ["image"],
     "properties": {
@@ -219,8 +231,9 @@ LISTING_IMAGE_UPLOAD = {
 _WHY = {
     400: "The request cannot be read: malformed or non-UTF-8 JSON, a value that is too long, or a bad number",
     401: "No valid dev token or session (AUTH-3, IARG-2)",
-    403: "A cookie-authenticated request without its CSRF token, a cross-site Origin (AUTH-4), or another "
-         "developer's store (REPO-1)",
+    403: "A cookie-authenticated request without its CSRF token, a cross-site Origin (AUTH-4), another "
+         "developer's store (REPO-1), a disabled account (AUTH-10), a wrong current password (AUTH-11), or, under "
+         "/api/admin, a developer who is not an operator (ADMIN-1)",
     404: "No such resource (for links: LINK-1, no such link; for listings: LIST-8, no such app in the store)",
     410: "The link was used already or has expired (LINK-2, LINK-3)",
     409: "Conflict with what exists (a taken name, another version's bytes or key), or with the resource's state "
@@ -280,32 +293,54 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("POST", "/api/apps"): ({"application/json": APP_REGISTER}, failures(*AUTH, *JSON_BODY, 409, 422)),
     ("GET", "/api/apps"): ({}, failures(*AUTH)),
     ("PATCH", "/api/apps/{platform}/{app_id}"): ({"application/json": APP_UPDATE}, failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("POST", "/api/accounts/password"): ({"application/json": PASSWORD_CHANGE}, failures(*AUTH, *JSON_BODY, 422, 429)),
+    ("POST", "/api/accounts/email"): ({"application/json": EMAIL_CHANGE}, failures(*AUTH, *JSON_BODY, 409, 422, 429)),
+    ("GET", "/api/accounts/sessions"): ({}, failures(*AUTH)),
+    ("DELETE", "/api/accounts/sessions/{session_id}"): ({}, failures(*AUTH, 404)),
+    ("GET", "/api/audit"): ({}, failures(*AUTH, 400)),
+    ("GET", "/api/admin/developers"): ({}, failures(*AUTH, 400)),
+    ("GET", "/api/admin/developers/{developer_id}"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/admin/developers/{developer_id}/disable"): ({"application/json": REASON},
+                                                              failures(*AUTH, *JSON_BODY, 404, 409, 422)),
+    ("POST", "/api/admin/developers/{developer_id}/enable"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/admin/developers/{developer_id}/operator"): ({}, failures(*AUTH, 404)),
+    ("DELETE", "/api/admin/developers/{developer_id}/operator"): ({}, failures(*AUTH, 404, 409)),
+    ("GET", "/api/admin/stores"): ({}, failures(*AUTH, 400)),
+    ("GET", "/api/admin/stores/{name}"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/admin/stores/{name}/suspend"): ({"application/json": REASON}, failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("POST", "/api/admin/stores/{name}/resume"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/admin/stores/{name}/apps/{package}/takedown"): ({"application/json": TAKEDOWN},
+                                                                  failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("GET", "/api/admin/audit"): ({}, failures(*AUTH, 400)),
 }
+
+# Answers that are CSV when asked with format=csv (and the JSON envelope otherwise).
+CSV_EXPORTS = {("GET", "/api/audit"), ("GET", "/api/admin/audit")}
 
 # Files and indexes: their own conditional and partial answers.
 FILES: dict[tuple[str, str], dict[int, str]] = {
-    ("GET", "/repo/{store_name}/info.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/info.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
                                              404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/latest.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/latest.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
                                                404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/top.xml"): {304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/top.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
                                             404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/apk/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/apk/{file_name}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
                                                     401: "A private store without its credentials",
                                                     404: "No such store or file", 416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/icons/{file_name}"): {206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/icons/{file_name}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
                                                       401: "A private store without its credentials",
                                                       404: "No such store or file", 416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/images/{package}/{rest}"): {206: "The Range asked for",
+    ("GET", "/repo/{store_name}/images/{package}/{rest}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for",
                                                             304: "If-None-Match matched",
                                                             401: "A private store without its credentials",
                                                             404: "No such store or image",
                                                             416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/avatar"): {206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/avatar"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
                                            401: "A private store without its credentials",
                                            404: "No such store or avatar", 416: "The Range is outside the file"},
-    ("GET", "/fdroid/{store_name}/repo"): {404: "No such public store"},
-    ("GET", "/fdroid/{store_name}/repo/{rest}"): {206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/fdroid/{store_name}/repo"): {410: "The store is suspended (IARG-4)", 404: "No such public store"},
+    ("GET", "/fdroid/{store_name}/repo/{rest}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
                                                   404: "No such public store or file",
                                                   416: "The Range is outside the file"},
     ("GET", "/healthz"): {503: "Starting: the catalog is not loaded yet (SYS-3)"},
@@ -320,7 +355,27 @@ _APP_LIST_ERROR = {"type": "object", "required": ["errors"], "properties": {"err
     "type": "object", "required": ["status", "title", "code", "detail"],
     "properties": {"status": {"type": "string"}, "title": {"type": "string"}, "code": {"type": "string"},
                    "detail": {"type": "string"}}}}}}
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_PAGE_AFTER = _query("after", "Continue after this id (the last id of the previous page)",
+                     {"type": "integer", "minimum": 0, "maximum": 2**62})
+_FIND = _query("q", "Text the address, name (or store name) contains", {"type": "string", "maxLength": 200})
+_AUDIT_QUERY = [
+    _query("limit", "Events per page, 1 to 500 (default 100)", {"type": "integer", "minimum": 1, "maximum": 500}),
+    _query("before", "Only events older than this id (next_before of the previous page)",
+           {"type": "integer", "minimum": 1, "maximum": 2**62}),
+    _query("action", "Only actions starting with this (e.g. store.)", {"type": "string", "maxLength": 64}),
+    _query("format", "json (pages, the default) or csv (all of it)", {"enum": ["json", "csv"]}),
+]
 QUERY_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("GET", "/api/admin/developers"): [_FIND, _PAGE_AFTER, _query("limit", "At most this many (1 to 200, default 50)",
+                                                                  {"type": "integer", "minimum": 1, "maximum": 200})],
+    ("GET", "/api/admin/stores"): [_FIND, _PAGE_AFTER, _query("limit", "At most this many (1 to 200, default 50)",
+                                                              {"type": "integer", "minimum": 1, "maximum": 200})],
+    ("GET", "/api/audit"): _AUDIT_QUERY,
+    ("GET", "/api/admin/audit"): _AUDIT_QUERY,
     ("GET", "/api/mng/apps"): [
         {"name": "limit", "in": "query", "required": False,
          "description": "Records per page, 1 to 1,000 (default 1,000)",

@@ -170,6 +170,14 @@ def _apply_contract(paths: dict[str, Any], max_field_length: int) -> None:
             responses[str(code)] = _response(why, contract.OK_ENVELOPE)
         for ok in [c for c in responses if c.startswith("2")]:
             responses[ok].setdefault("content", {JSON: {"schema": contract.OK_ENVELOPE}})
+        if (method, path) in contract.CSV_EXPORTS:
+            responses["200"]["content"]["text/csv"] = {"schema": STRING}
+    for (method, path), parameters in contract.QUERY_PARAMETERS.items():
+        for verb in ([method.lower(), "head"] if "head" in paths[path] else [method.lower()]):
+            operation = paths[path][verb]
+            named = {p["name"] for p in parameters}
+            operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") not in named] \
+                + parameters
     for (method, path), statuses in contract.FILES.items():
         media = contract.FILE_MEDIA.get(path)
         for verb in ([method.lower(), "head"] if "head" in paths[path] else [method.lower()]):
@@ -187,11 +195,6 @@ def _apply_contract(paths: dict[str, Any], max_field_length: int) -> None:
             for code, schema in contract.RESPONSE_SCHEMAS.get((method, path), {}).items():
                 responses.setdefault(str(code), {"description": statuses.get(code, "OK")})
                 responses[str(code)]["content"] = {"application/json": {"schema": schema}}
-            if (method, path) in contract.QUERY_PARAMETERS:
-                operation = paths[path][verb]
-                named = {p["name"] for p in contract.QUERY_PARAMETERS[(method, path)]}
-                operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") not in named] \
-                    + contract.QUERY_PARAMETERS[(method, path)]
 
 
 def build_document(litestar_document: dict[str, Any], max_field_length: int) -> dict[str, Any]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath
 
+from apkdepot import errors
+from apkdepot.accounts import security
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import (
@@ -13,6 +16,8 @@ from apkdepot.api.json.common import (
 )
 from apkdepot.api.origin import is_https
 from apkdepot.api.ws.dispatch import base_url
+from apkdepot.errors import Failure, problem
+from apkdepot.numbers import parse_whole
 
 
 def _session_cookie(request: Request, value: str, max_age: int) -> Cookie:
@@ -84,6 +89,41 @@ class AccountsController(Controller):
         token = await run(accounts.regenerate_token, services(request), developer.id)
         await changed(request)
         return ok({"token": token})
+
+    @post("/password", status_code=200,
+          summary="Change the password (current_password, new_password); ends every other session and OAuth token")
+    async def change_password(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        ended = await run(security.change_password, services(request), developer.id, body.get("current_password"),
+                          body.get("new_password"), request.cookies.get(SESSION_COOKIE), client_ip(request))
+        return ok({"sessions_ended": ended})
+
+    @post("/email", status_code=200,
+          summary="Change the e-mail address (password, email): it changes when the link mailed there is opened")
+    async def change_email(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        svc = services(request)
+        email = await run(security.request_email_change, svc, developer.id, body.get("password"), body.get("email"),
+                          request_locale(request, body), base_url(request, svc), client_ip(request))
+        return ok({"pending_email": email})
+
+    @get("/sessions", summary="The developer's open portal sessions")
+    async def sessions(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        found = await run(security.list_sessions, services(request), developer.id,
+                          request.cookies.get(SESSION_COOKIE))
+        return ok({"sessions": [s.public() for s in found]})
+
+    @delete("/sessions/{session_id:str}", status_code=200, summary="End one of the developer's sessions")
+    async def end_session(self, request: Request, session_id: FromPath[str]) -> Response:
+        developer = await current_developer(request)
+        number = parse_whole(session_id, 1, 2**62)
+        if number is None:
+            raise Failure(problem(errors.SESSION_NOT_FOUND))
+        await run(security.end_session, services(request), developer.id, number)
+        return ok()
 
     @post("/password/forgot", status_code=200, summary="Mail a password reset link (same answer for any address)")
     async def forgot(self, request: Request) -> Response:

@@ -1,0 +1,98 @@
+"""/dashboard/account: change the password or the e-mail address, see the
+open sessions and end them. The same functions as /api/accounts."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from apkdepot import errors
+from apkdepot.accounts import security
+from apkdepot.api.json.common import SESSION_COOKIE, client_ip, run, services
+from apkdepot.api.ws.dispatch import base_url
+from apkdepot.errors import Failure, problem
+from apkdepot.i18n import N_, gettext
+from apkdepot.numbers import parse_whole
+from apkdepot.portal.views import _forbidden, _session_or_login
+from apkdepot.portal.web import check_csrf, field_errors, locale_of, read_form, redirect, render
+
+NOTICES = {
+    "password": N_("Your password was changed. Your other sessions were ended."),
+    "email": N_("We sent a link to the new address: the change takes effect when you open it."),
+    "session": N_("The session was ended."),
+}
+
+
+class AccountPages(Controller):
+    path = "/dashboard/account"
+    include_in_schema = False
+
+    async def _page(self, request: Request, session, status: int = 200, errors_: dict | None = None,
+                    general: list | None = None) -> Response:
+        sessions = await run(security.list_sessions, services(request), session.developer.id,
+                             request.cookies.get(SESSION_COOKIE))
+        done = request.query_params.get("done")
+        return render(request, "account.html", status, session=session, sessions=sessions, errors=errors_ or {},
+                      general=general or [],
+                      notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
+
+    async def _checked(self, request: Request):
+        session, away = await _session_or_login(request)
+        if away:
+            return None, None, away
+        form = await read_form(request)
+        try:
+            check_csrf(request, form, session)
+        except Failure as failure:
+            return None, None, _forbidden(request, failure, session)
+        return session, form, None
+
+    @get("/")
+    async def show(self, request: Request) -> Response:
+        session, away = await _session_or_login(request)
+        return away or await self._page(request, session)
+
+    @post("/password", status_code=303)
+    async def password(self, request: Request) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        try:
+            await run(security.change_password, services(request), session.developer.id, form.get("current_password"),
+                      form.get("new_password"), request.cookies.get(SESSION_COOKIE), client_ip(request))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._page(request, session, failure.http_status if failure.http_status != 403 else 422,
+                                    by_field, general)
+        return redirect("/dashboard/account?done=password")
+
+    @post("/email", status_code=303)
+    async def email(self, request: Request) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        svc = services(request)
+        try:
+            await run(security.request_email_change, svc, session.developer.id, form.get("email_password"),
+                      form.get("email"), locale_of(request), base_url(request, svc), client_ip(request))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            if "current_password" in by_field:
+                by_field["email_password"] = by_field.pop("current_password")
+            return await self._page(request, session, failure.http_status if failure.http_status != 403 else 422,
+                                    by_field, general)
+        return redirect("/dashboard/account?done=email")
+
+    @post("/sessions/{session_id:str}/end", status_code=303)
+    async def end(self, request: Request, session_id: FromPath[str]) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        try:
+            number = parse_whole(session_id, 1, 2**62)
+            if number is None:
+                raise Failure(problem(errors.SESSION_NOT_FOUND), 404)
+            await run(security.end_session, services(request), session.developer.id, number)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        return redirect("/dashboard/account?done=session")
