@@ -502,6 +502,53 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from apkdepot.backup import backup
+
+    svc = _services(args)
+    try:
+        Path(args.target).mkdir(parents=True, exist_ok=True)
+        summary = backup(svc, Path(args.target))
+    finally:
+        svc.close()
+    print(f"backup written to {summary.folder}: {sum(summary.rows.values())} rows, {summary.blobs} blobs "
+          "(it holds the server secret: keep it private)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Into a fresh installation: the backup's secret goes into the data
+    directory first (unless APKDEPOT_SECRET_KEY names one), then the rows and blobs."""
+    import os
+
+    from apkdepot.backup import BackupError, read_manifest, restore, secret_of
+
+    folder = Path(args.backup)
+    settings = _settings(args)
+    try:
+        read_manifest(folder)
+        secret = secret_of(folder)
+        if not settings.secret_key:
+            path = settings.data_dir / "secret.key"
+            if path.exists():
+                if path.read_text().strip() != secret:
+                    raise BackupError(f"{path} holds another secret: restore into a fresh data directory")
+            else:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secret)
+        svc = _services(args, create=True)
+        try:
+            summary = restore(svc, folder)
+        finally:
+            svc.close()
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"restored {sum(summary.rows.values())} rows and {summary.blobs} blobs into {settings.data_dir.resolve()}")
+    return 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from apkdepot.catalog.gc import collect_garbage
 
@@ -635,6 +682,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--csv", action="store_true", help="all of it, as CSV")
     p.set_defaults(func=cmd_admin)
+
+    p = with_data(sub.add_parser("backup", help="write a backup (database rows, blobs, the secret) into a new "
+                                                "folder under TARGET; safe while the server runs"))
+    p.add_argument("target", metavar="TARGET")
+    p.set_defaults(func=cmd_backup)
+    p = with_data(sub.add_parser("restore", help="restore a backup folder into a fresh installation (--data, "
+                                                 "--database-url)"))
+    p.add_argument("backup", metavar="BACKUP")
+    p.set_defaults(func=cmd_restore)
 
     p = with_data(sub.add_parser("gc", help="remove what crashes and time left behind: orphaned blobs, temporary "
                                             "files, expired sessions and links"))
