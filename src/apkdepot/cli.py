@@ -549,6 +549,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_store(args: argparse.Namespace) -> int:
+    from apkdepot.index.fdroid_export import ExportError, export_store
+
+    svc = _services(args)
+    try:
+        exported = export_store(svc, args.name, Path(args.target))
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        svc.close()
+    print(f"exported index version {exported.version} of {args.name} to {exported.folder} ({exported.files} files): "
+          "serve that folder at <address>/repo and give F-Droid its fingerprint")
+    return 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from apkdepot.catalog.gc import collect_garbage
 
@@ -683,6 +698,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="all of it, as CSV")
     p.set_defaults(func=cmd_admin)
 
+    p = with_data(sub.add_parser("export-store", help="write a public store's F-Droid repository (signed index "
+                                                      "files, diffs, APKs, icons, images) into TARGET/repo, for a "
+                                                      "static file server or an rsync mirror"))
+    p.add_argument("name")
+    p.add_argument("target", metavar="TARGET")
+    p.set_defaults(func=cmd_export_store)
     p = with_data(sub.add_parser("backup", help="write a backup (database rows, blobs, the secret) into a new "
                                                 "folder under TARGET; safe while the server runs"))
     p.add_argument("target", metavar="TARGET")

@@ -14,13 +14,11 @@ from litestar.params import FromPath
 from apkdepot import errors
 from apkdepot.api.json.common import run
 from apkdepot.api.repo import (
-    APK_MEDIA_TYPE, _etag_matches, _file_response, _store_lookup, _wants_gzip, unavailable_store, _xml_error, parse_range,
-    serve_listing_image,
+    _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, parse_range, unavailable_store,
 )
-from apkdepot.catalog import app_listing, publishing
-from apkdepot.numbers import is_ascii_digits, parse_whole
+from apkdepot.numbers import parse_whole
 from apkdepot.portal.store_front import fdroid_landing
-from apkdepot.index import fdroid_repo
+from apkdepot.index import fdroid_export, fdroid_repo
 
 VERSION_FILES = {
     "entry.jar": "application/java-archive",
@@ -92,24 +90,8 @@ async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPat
         if found is None:
             return _xml_error(404, errors.NOT_FOUND).to_response()
         return bytes_response(request, found, "application/json", gzip.compress(found, 6, mtime=0))
-    if name == "icon.png" and store.avatar_key:
-        return await run(_file_response, request, svc, store.avatar_key, "image/png",
-                         store.avatar_key.split("/")[1].split(".")[0])
-    folder, _, file_name = name.rpartition("/")
-    if app_listing.IMAGE_NAME_RE.match(file_name) and folder.count("/") in (1, 2):
-        # <package>/<locale>/phoneScreenshots/<name> or <package>/<locale>/<name>: where the index files put them
-        package, _, below = folder.partition("/")
-        if below.count("/") == 0 or below.endswith("/phoneScreenshots"):
-            return await serve_listing_image(request, svc, store.id, package, file_name)
-    if folder == "" and file_name.endswith(".apk"):
-        found = await run(publishing.find_download, svc, store.id, file_name[:300], "apk")
-        if found:
-            apk_id, key = found
-            return await run(_file_response, request, svc, key, APK_MEDIA_TYPE, key.split("/")[1].split(".")[0],
-                             lambda: rt.downloads.add(apk_id))
-    elif folder == "icons" or (folder.startswith("icons-") and is_ascii_digits(folder[6:])):
-        found = await run(publishing.find_download, svc, store.id, file_name[:300], "icons")
-        if found:
-            _, key = found
-            return await run(_file_response, request, svc, key, "image/png", key.split("/")[1].split(".")[0])
+    held = await run(fdroid_export.repo_file, svc, view, name)
+    if held is not None:
+        counted = (lambda: rt.downloads.add(held.apk_id)) if held.apk_id is not None else None
+        return await run(_file_response, request, svc, held.blob_key, held.media_type, held.etag, counted)
     return _xml_error(404, errors.NOT_FOUND).to_response()

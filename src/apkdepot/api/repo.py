@@ -36,7 +36,7 @@ from apkdepot.services import Services
 
 log = logging.getLogger("apkdepot.repo")
 
-APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+APK_MEDIA_TYPE = publishing.APK_MEDIA_TYPE
 
 
 @dataclass

@@ -49,6 +49,9 @@ _REJECTIONS = {
 }
 
 
+APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+
+
 def apk_blob_key(sha256: str) -> str:
     return f"apks/{sha256}.apk"
 
