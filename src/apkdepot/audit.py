@@ -139,12 +139,12 @@ def csv_lines(pages: Iterator[list[Event]], for_owner: bool) -> Iterator[str]:
         yield out.getvalue()
 
 
-def all_pages(svc, owner_id: int | None, page_size: int = MAX_PAGE) -> Iterator[list[Event]]:
-    """Every event, page by page (each page its own short read)."""
-    before = None
+def all_pages(svc, owner_id: int | None, page_size: int = MAX_PAGE, before: int | None = None,
+              action_prefix: str | None = None) -> Iterator[list[Event]]:
+    """Every event (older than ``before``), page by page (each page its own short read)."""
     while True:
         with svc.db.read() as conn:
-            page = events(conn, owner_id, before, page_size)
+            page = events(conn, owner_id, before, page_size, action_prefix)
         if not page:
             return
         yield page

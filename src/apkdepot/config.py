@@ -46,6 +46,10 @@ class Settings:
     mail_from: str = "ApkDepot <no-reply@apkdepot.localhost>"
     # Where people can write to whoever runs this server (shown on every page and at sign-up).
     contact_email: str = ""
+    # Operators must have turned on the TOTP second factor before /api/admin and /admin answer them.
+    require_operator_totp: bool = False
+    # A mail to the account on every password log-in, with when and from which address.
+    login_notifications: bool = False
     # The terms of use shown at /terms and agreed to at sign-up: a Markdown file of
     # the operator's. Empty: the built-in general terms.
     terms_file: str = ""

@@ -157,6 +157,14 @@ ACCESS_TOKEN_INVALID = _define("AUTH-8", N_("The access token provided is invali
 ACCESS_TOKEN_EXPIRED = _define("AUTH-9", N_("The access token provided has expired"), 401)
 WRONG_CURRENT_PASSWORD = _define("AUTH-11", N_("That is not your current password."), 403)
 SESSION_NOT_FOUND = _define("AUTH-12", N_("No such session."), 404)
+SECOND_FACTOR_NEEDED = _define("AUTH-13", N_("Enter the 6-digit code from your authenticator app, or a recovery code."),
+                               401, description=N_("The account has the second factor on: a password log-in also "
+                                                   "needs its code (field otp). Apps that cannot send one use the dev "
+                                                   "token."))
+SECOND_FACTOR_WRONG = _define("AUTH-14", N_("That code is not right, or it was used already."), 401)
+SECOND_FACTOR_ON = _define("AUTH-15", N_("The second factor is already on."), 409)
+SECOND_FACTOR_NOT_STARTED = _define("AUTH-16", N_("Start the set-up first: the code must come from the key it shows."),
+                                    409)
 ACCOUNT_DISABLED = _define("AUTH-10", N_("This account is disabled. Write to the operators of this server."), 403,
                            description=N_("An operator disabled the account: its password, sessions, dev token and "
                                           "API tokens stop working at once."))
@@ -170,6 +178,8 @@ NOT_AN_OPERATOR = _define("ADMIN-1", N_("Only an operator of this server can do 
 ADMIN_NO_DEVELOPER = _define("ADMIN-2", N_("No such developer: {developer}"), 404)
 ADMIN_NO_STORE = _define("ADMIN-3", N_("No such store: {store}"), 404)
 ADMIN_REASON = _define("ADMIN-4", N_("Give a reason of at most 500 characters: the owner is shown it."), 422)
+OPERATOR_NEEDS_SECOND_FACTOR = _define("ADMIN-6", N_("Turn on the second factor of your account first: operators "
+                                                      "need it here."), 403)
 ADMIN_SELF = _define("ADMIN-5", N_("Operators cannot disable their own account or take away their own role."), 409)
 
 # --- One-time links (confirmation, password reset) ---------------------------

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from apkdepot import audit, errors
 from apkdepot.accounts.services import Developer
+from apkdepot.config import Settings
 from apkdepot.db.schema import developers, index_versions, oauth_tokens, portal_sessions, stores
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.errors import Failure, problem
@@ -28,9 +29,13 @@ REASON_MAX = 500
 PAGE_MAX = 200
 
 
-def require_operator(developer: Developer) -> None:
+def require_operator(developer: Developer, settings: Settings) -> None:
+    """ADMIN-1 for a developer who is not an operator; ADMIN-6 for one without
+    the second factor when APKDEPOT_REQUIRE_OPERATOR_TOTP says operators need it."""
     if not developer.is_admin:
         raise Failure(problem(errors.NOT_AN_OPERATOR))
+    if settings.require_operator_totp and not developer.second_factor:
+        raise Failure(problem(errors.OPERATOR_NEEDS_SECOND_FACTOR))
 
 
 def checked_reason(reason: Any) -> str:

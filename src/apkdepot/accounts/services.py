@@ -37,20 +37,23 @@ class Developer:
     token_nonce: str
     is_admin: bool = False
     disabled: bool = False
+    second_factor: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> "Developer":
         return cls(row.id, row.email, row.name, row.account_type, row.email_confirmed_at is not None,
-                   row.lang, row.token_nonce, bool(row.is_admin), row.disabled_at is not None)
+                   row.lang, row.token_nonce, bool(row.is_admin), row.disabled_at is not None,
+                   row.totp_enabled_at is not None)
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "name": self.name,
-                "account_type": self.account_type, "email_confirmed": self.confirmed, "operator": self.is_admin}
+                "account_type": self.account_type, "email_confirmed": self.confirmed, "operator": self.is_admin,
+                "second_factor": self.second_factor}
 
 
 _DEVELOPER_COLUMNS = (developers.c.id, developers.c.email, developers.c.name, developers.c.account_type,
                       developers.c.email_confirmed_at, developers.c.lang, developers.c.token_nonce,
-                      developers.c.is_admin, developers.c.disabled_at)
+                      developers.c.is_admin, developers.c.disabled_at, developers.c.totp_enabled_at)
 
 
 # --- throttling ---------------------------------------------------------------
@@ -323,9 +326,11 @@ def reset_password(svc: Services, secret: Any, password: Any) -> Developer:
 
 # --- log-in -------------------------------------------------------------------
 
-def authenticate(svc: Services, email: Any, passhash: Any, client_ip: str | None) -> Developer:
+def authenticate(svc: Services, email: Any, passhash: Any, client_ip: str | None, otp: Any = None) -> Developer:
     """Checks an address and the SHA-1 hex of a password. Unknown address and
-    wrong password answer alike (AUTH-1), in the same time."""
+    wrong password answer alike (AUTH-1), in the same time. An account with the
+    second factor on also needs ``otp``: AUTH-13 without it, AUTH-14 when wrong
+    (both only after the password was right)."""
     email = email.strip().lower() if isinstance(email, str) else ""
     throttle(svc, "login", email or None, client_ip, svc.settings.login_per_address, svc.settings.login_per_ip)
     with svc.db.read() as conn:
@@ -341,7 +346,41 @@ def authenticate(svc: Services, email: Any, passhash: Any, client_ip: str | None
         raise Failure(problem(errors.ACCOUNT_DISABLED))
     if not developer.confirmed:
         raise Failure(problem(errors.EMAIL_NOT_CONFIRMED))
+    if developer.second_factor:
+        if otp is None or otp == "":
+            raise Failure(problem(errors.SECOND_FACTOR_NEEDED, "otp"))
+        _verify_second_factor(svc, developer, otp)
+    if svc.settings.login_notifications:
+        _notify_login(svc, developer, client_ip)
     return developer
+
+
+def _verify_second_factor(svc: Services, developer: Developer, otp: Any) -> None:
+    from apkdepot.accounts import second_factor
+
+    with svc.db.write() as conn:
+        good = second_factor.check(conn, svc, developer.id, otp)
+    if not good:
+        raise Failure(problem(errors.SECOND_FACTOR_WRONG, "otp"))
+
+
+def check_second_factor(svc: Services, developer: Developer, otp: Any, client_ip: str | None) -> None:
+    """The portal's second log-in step: throttled like the first, then the code."""
+    throttle(svc, "login", developer.email, client_ip, svc.settings.login_per_address, svc.settings.login_per_ip)
+    _verify_second_factor(svc, developer, otp)
+    if svc.settings.login_notifications:
+        _notify_login(svc, developer, client_ip)
+
+
+LOGIN_SUBJECT = N_("New log-in to your ApkDepot account")
+LOGIN_BODY = N_("Hello {name},\n\nYour account was logged in to at {time} (UTC) from {address}.\n\n"
+                "If it was not you, change your password now and turn on the second factor.\n")
+
+
+def _notify_login(svc: Services, developer: Developer, client_ip: str | None) -> None:
+    body = gettext(developer.lang, LOGIN_BODY).format(name=developer.name, time=f"{utcnow():%Y-%m-%d %H:%M}",
+                                                      address=client_ip or "?")
+    svc.mailer.send(compose(svc.settings.mail_from, developer.email, gettext(developer.lang, LOGIN_SUBJECT), body))
 
 
 # --- portal sessions ------------------------------------------------------------

@@ -33,8 +33,12 @@ EMAIL = {"type": "string", "pattern": "^" + EMAIL_PATTERN, "maxLength": EMAIL_MA
 PASSWORD = {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "format": "apkdepot-password",
             "description": f"At least {PASSWORD_MIN} characters with a letter and a digit or one of "
                            f"{PASSWORD_SPECIALS}"}
+# Python's whitespace (str.isspace), which the server's \s means: JSON Schema's
+# (ECMA-262) \s leaves out \x1c-\x1f and \x85.
+_SPACE = r"\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 URL = {"type": "string", "maxLength": 500,
-       "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*\.[^\s]+$|^[Hh][Tt][Tt][Pp][Ss]?://[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](:[0-9]+)?(/\S*)?$",
+       "pattern": (r"^[Hh][Tt][Tt][Pp][Ss]?://[^" + _SPACE + r"/$.?#][^" + _SPACE + r"]*\.[^" + _SPACE + r"]+$"
+                   r"|^[Hh][Tt][Tt][Pp][Ss]?://[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](:[0-9]+)?(/[^" + _SPACE + r"]*)?$"),
        "description": "An http:// or https:// address with a dotted host name, or localhost"}
 ACCEPTED = {"anyOf": [{"const": True}, {"type": "string", "pattern": r"^\s*(1|[Tt][Rr][Uu][Ee]|[Oo][Nn]|[Yy][Ee][Ss])\s*$"}]}
 
@@ -50,7 +54,7 @@ def _word_pattern(*words: str) -> str:
 # "Not blank": a character that is not whitespace as str.strip() and str.isspace()
 # see it (what our validators drop), spelled out instead of \S, whose meaning
 # differs between regex readings (ECMA, Python with and without re.ASCII).
-NOT_BLANK = r"[^\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_BLANK = "[^" + _SPACE + "]"
 
 
 def _text(limit: int) -> dict[str, Any]:
@@ -81,7 +85,9 @@ REGISTRATION = {
     "then": {"required": list(BUSINESS_FIELDS), "properties": BUSINESS_FIELDS},
 }
 LOGIN = {"type": "object", "required": ["email", "password"],
-         "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}
+         "properties": {"email": {"type": "string"}, "password": {"type": "string"},
+                        "otp": {"type": "string", "maxLength": 20,
+                                "description": "With the second factor on: its code, or a recovery code"}}}
 EMAIL_ONLY = {"type": "object", "required": ["email"], "properties": {"email": EMAIL}}
 RESET = {"type": "object", "required": ["token", "password"],
          "properties": {"token": {"type": "string"}, "password": PASSWORD}}
@@ -91,14 +97,23 @@ STORE_SETTINGS = {
     "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
     "theme": {"enum": list(THEMES)},
     "private": {"type": "boolean"},
-    "basic_user": {"type": "string", "pattern": r"^[^:]*[^:\s][^:]*$", "maxLength": 100},
-    "basic_password": {"type": "string", "minLength": 8, "maxLength": 256},
+    # null is the same as leaving the field out.
+    "basic_user": {"type": ["string", "null"], "pattern": r"^[^:]*[^:\s][^:]*$", "maxLength": 100},
+    "basic_password": {"type": ["string", "null"], "minLength": 8, "maxLength": 256},
 }
+
+
+def _given(*names: str) -> dict[str, Any]:
+    """Each of ``names`` present and not null."""
+    return {"required": list(names), "properties": {name: {"type": "string"} for name in names}}
+
+
 # A private store needs credentials; giving either half means giving both.
 _CREDENTIALS_RULES = [
     {"if": {"properties": {"private": {"const": True}}, "required": ["private"]},
-     "then": {"required": ["basic_user", "basic_password"]}},
-    {"dependentRequired": {"basic_user": ["basic_password"], "basic_password": ["basic_user"]}},
+     "then": _given("basic_user", "basic_password")},
+    {"if": _given("basic_user"), "then": _given("basic_password")},
+    {"if": _given("basic_password"), "then": _given("basic_user")},
 ]
 STORE_CREATE = {"type": "object", "required": ["name"], "properties": {"name": STORE_NAME, **STORE_SETTINGS},
                 "allOf": _CREDENTIALS_RULES}
@@ -203,6 +218,11 @@ STORE_CATEGORIES = {
                        "description": "BCP 47 tag -> the category's name in that language",
                        "additionalProperties": _listing_text(100)}}}}},
 }
+OTP = {"type": "object", "required": ["otp"],
+       "properties": {"otp": {"type": "string", "maxLength": 20,
+                              "description": "A 6-digit code from the authenticator app, or a recovery code"}}}
+# Turning the factor off takes a code while it is on (when it is off there is nothing to turn off).
+OTP_WHEN_ON = {"type": "object", "properties": OTP["properties"]}
 REASON = {"type": "object", "required": ["reason"],
           "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500,
                                     "description": "Why (shown to the owner)"}}}
@@ -247,7 +267,8 @@ _WHY = {
 
 AUTH = (401, 403)
 # An empty body changes nothing (PATCH) or takes the defaults.
-OPTIONAL_BODY = {("PATCH", "/api/stores/{name}"), ("PATCH", "/api/apps/{platform}/{app_id}"), ("POST", "/api/tokens")}
+OPTIONAL_BODY = {("PATCH", "/api/stores/{name}"), ("PATCH", "/api/apps/{platform}/{app_id}"), ("POST", "/api/tokens"),
+                 ("POST", "/api/accounts/second-factor/disable")}
 JSON_BODY = (400, 403, 413, 415)
 
 
@@ -296,6 +317,11 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("POST", "/api/accounts/password"): ({"application/json": PASSWORD_CHANGE}, failures(*AUTH, *JSON_BODY, 422, 429)),
     ("POST", "/api/accounts/email"): ({"application/json": EMAIL_CHANGE}, failures(*AUTH, *JSON_BODY, 409, 422, 429)),
     ("GET", "/api/accounts/sessions"): ({}, failures(*AUTH)),
+    ("GET", "/api/accounts/second-factor"): ({}, failures(*AUTH)),
+    ("POST", "/api/accounts/second-factor/setup"): ({}, failures(*AUTH, 409)),
+    ("POST", "/api/accounts/second-factor/enable"): ({"application/json": OTP}, failures(*AUTH, *JSON_BODY, 409, 422)),
+    ("POST", "/api/accounts/second-factor/disable"): ({"application/json": OTP_WHEN_ON},
+                                                     failures(*AUTH, *JSON_BODY, 422)),
     ("DELETE", "/api/accounts/sessions/{session_id}"): ({}, failures(*AUTH, 404)),
     ("GET", "/api/audit"): ({}, failures(*AUTH, 400)),
     ("GET", "/api/admin/developers"): ({}, failures(*AUTH, 400)),

@@ -51,6 +51,22 @@ developers = sa.Table(
     # Set by an operator: every credential of the account stops working at once.
     sa.Column("disabled_at", UtcDateTime),
     sa.Column("disabled_reason", sa.String(500)),
+    # The TOTP second factor (accounts/second_factor.py): the secret encrypted with
+    # the server secret; enabled once a code from it was entered; the last time
+    # step used, so a code works once.
+    sa.Column("totp_secret", sa.String(200)),
+    sa.Column("totp_enabled_at", UtcDateTime),
+    sa.Column("totp_last_step", sa.BigInteger),
+)
+
+# One-time recovery codes of the second factor: only their SHA-256 is kept.
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("developer_id", sa.ForeignKey("developers.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("used_at", UtcDateTime),
 )
 
 # Single-use links mailed to a developer: e-mail confirmation and password reset.

@@ -7,7 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from apkdepot import errors
-from apkdepot.accounts import security
+from apkdepot.accounts import second_factor, security
 from apkdepot.api.json.common import SESSION_COOKIE, client_ip, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.errors import Failure, problem
@@ -20,6 +20,7 @@ NOTICES = {
     "password": N_("Your password was changed. Your other sessions were ended."),
     "email": N_("We sent a link to the new address: the change takes effect when you open it."),
     "session": N_("The session was ended."),
+    "second_factor_off": N_("The second factor is off: your password alone logs you in again."),
 }
 
 
@@ -29,12 +30,53 @@ class AccountPages(Controller):
 
     async def _page(self, request: Request, session, status: int = 200, errors_: dict | None = None,
                     general: list | None = None) -> Response:
-        sessions = await run(security.list_sessions, services(request), session.developer.id,
-                             request.cookies.get(SESSION_COOKIE))
+        svc = services(request)
+        sessions = await run(security.list_sessions, svc, session.developer.id, request.cookies.get(SESSION_COOKIE))
+        factor = await run(second_factor.status, svc, session.developer.id)
         done = request.query_params.get("done")
         return render(request, "account.html", status, session=session, sessions=sessions, errors=errors_ or {},
-                      general=general or [],
+                      general=general or [], second_factor=factor,
                       notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
+
+    @post("/second-factor/setup", status_code=200)
+    async def second_factor_setup(self, request: Request) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        try:
+            enrolment = await run(second_factor.begin, services(request), session.developer.id)
+        except Failure as failure:
+            return _forbidden(request, failure, session)
+        return render(request, "second_factor_setup.html", session=session, enrolment=enrolment, errors={})
+
+    @post("/second-factor/enable", status_code=200)
+    async def second_factor_enable(self, request: Request) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        svc = services(request)
+        try:
+            codes = await run(second_factor.enable, svc, session.developer.id, form.get("otp"))
+        except Failure as failure:
+            enrolment = await run(second_factor.pending, svc, session.developer.id)
+            if enrolment is None:
+                return _forbidden(request, failure, session)
+            by_field, _ = field_errors(failure, locale_of(request))
+            return render(request, "second_factor_setup.html", 422, session=session, enrolment=enrolment,
+                          errors=by_field)
+        return render(request, "recovery_codes.html", session=session, codes=codes)
+
+    @post("/second-factor/disable", status_code=303)
+    async def second_factor_disable(self, request: Request) -> Response:
+        session, form, away = await self._checked(request)
+        if away:
+            return away
+        try:
+            await run(second_factor.disable, services(request), session.developer.id, form.get("otp"))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._page(request, session, 422, {"disable_otp": by_field.get("otp", "")}, general)
+        return redirect("/dashboard/account?done=second_factor_off")
 
     async def _checked(self, request: Request):
         session, away = await _session_or_login(request)

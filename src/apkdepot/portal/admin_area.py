@@ -56,8 +56,10 @@ class AdminArea(Controller):
         session, away = await _session_or_login(request)
         if away:
             return None, away
-        if not session.developer.is_admin:
-            return None, _forbidden(request, Failure(problem(errors.NOT_AN_OPERATOR), 403), session)
+        try:
+            operators.require_operator(session.developer, services(request).settings)
+        except Failure as failure:
+            return None, _forbidden(request, failure, session)
         return session, None
 
     async def _checked(self, request: Request):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,41 @@ def _signup_developer_id(request: Request) -> int | None:
         return None
     expected = _signup_cookie_value(request, number).partition(".")[2]
     return number if hmac.compare_digest(mac, expected) else None
+
+
+SECOND_STEP_COOKIE = "apkdepot_second_step"
+SECOND_STEP_SECONDS = 300
+
+
+def _second_step_value(request: Request, developer_id: int) -> str:
+    expires = int(time.time()) + SECOND_STEP_SECONDS
+    return f"{developer_id}.{expires}.{_second_step_value_for(request, developer_id, expires)}"
+
+
+def _second_step_developer(request: Request) -> int | None:
+    """The account a first log-in step vouched for, while its cookie is fresh."""
+    parts = request.cookies.get(SECOND_STEP_COOKIE, "").split(".")
+    if len(parts) != 3:
+        return None
+    developer_id, expires = parse_whole(parts[0]), parse_whole(parts[1])
+    if developer_id is None or expires is None or expires < time.time():
+        return None
+    expected = _second_step_value_for(request, developer_id, expires)
+    return developer_id if hmac.compare_digest(parts[2], expected) else None
+
+
+def _second_step_value_for(request: Request, developer_id: int, expires: int) -> str:
+    return hmac.new(services(request).secret, f"second-step:{developer_id}:{expires}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+async def _signed_in(request: Request, developer, next_page: Any) -> Response:
+    svc = services(request)
+    secret, _ = await run(accounts.open_session, svc, developer)
+    response = redirect(safe_next(next_page, "/dashboard"))
+    response.set_cookie(Cookie(key=SESSION_COOKIE, value=secret, path="/", max_age=svc.settings.session_ttl_seconds,
+                               httponly=True, samesite="lax", secure=secure(request)))
+    return response
 
 
 def _notice(request: Request) -> str | None:
@@ -227,14 +263,44 @@ class PublicPages(Controller):
         except Failure as failure:
             if failure.http_status == 403 and failure.problems[0].code == "AUTH-4":
                 return _forbidden(request, failure)
+            if failure.problems[0].code == errors.SECOND_FACTOR_NEEDED.code:
+                # The password was right: the second step asks for the code.
+                developer = await run(accounts.developer_by_email, svc, form.get("email", "").strip().lower())
+                response = render(request, "login_code.html", errors={}, general=[],
+                                  next=safe_next(form.get("next"), "/dashboard"))
+                response.set_cookie(Cookie(key=SECOND_STEP_COOKIE, value=_second_step_value(request, developer.id),
+                                           path="/login", max_age=SECOND_STEP_SECONDS, httponly=True,
+                                           samesite="strict", secure=secure(request)))
+                return response
             _, general = field_errors(failure, locale)
             return render(request, "login.html", failure.http_status, email=form.get("email", ""), errors={},
                           general=general, next=safe_next(form.get("next"), "/dashboard"),
                           unconfirmed=failure.problems[0].code == errors.EMAIL_NOT_CONFIRMED.code)
-        secret, _ = await run(accounts.open_session, svc, developer)
-        response = redirect(safe_next(form.get("next"), "/dashboard"))
-        response.set_cookie(Cookie(key=SESSION_COOKIE, value=secret, path="/", max_age=svc.settings.session_ttl_seconds,
-                                   httponly=True, samesite="lax", secure=secure(request)))
+        return await _signed_in(request, developer, form.get("next"))
+
+    @post("/login/code", status_code=200)
+    async def login_code(self, request: Request) -> Response:
+        """The second step of a log-in with the second factor on: the code, for
+        the account whose password the first step checked (a signed, short-lived cookie)."""
+        form = await read_form(request)
+        svc = services(request)
+        next_page = safe_next(form.get("next"), "/dashboard")
+        try:
+            check_csrf(request, form, None)
+        except Failure as failure:
+            return _forbidden(request, failure)
+        developer_id = _second_step_developer(request)
+        developer = await run(accounts.developer_by_id, svc, developer_id) if developer_id else None
+        if developer is None or developer.disabled:
+            return redirect("/login")
+        try:
+            await run(accounts.check_second_factor, svc, developer, form.get("otp"), client_ip(request))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return render(request, "login_code.html", failure.http_status, errors=by_field, general=general,
+                          next=next_page)
+        response = await _signed_in(request, developer, next_page)
+        response.set_cookie(Cookie(key=SECOND_STEP_COOKIE, value="", path="/login", max_age=0, httponly=True))
         return response
 
     @post("/logout", status_code=303)

@@ -8,7 +8,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 
 from apkdepot import errors
-from apkdepot.accounts import security
+from apkdepot.accounts import second_factor, security
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.api.json.common import (
@@ -57,7 +57,8 @@ class AccountsController(Controller):
         if not isinstance(password, str):
             password = ""
         svc = services(request)
-        developer = await run(accounts.authenticate, svc, body.get("email"), sha1_hex(password), client_ip(request))
+        developer = await run(accounts.authenticate, svc, body.get("email"), sha1_hex(password), client_ip(request),
+                              body.get("otp"))
         secret, session = await run(accounts.open_session, svc, developer)
         response = ok({"developer": developer.public(), "csrf_token": session.csrf_token})
         response.set_cookie(_session_cookie(request, secret, svc.settings.session_ttl_seconds))
@@ -108,6 +109,35 @@ class AccountsController(Controller):
         email = await run(security.request_email_change, svc, developer.id, body.get("password"), body.get("email"),
                           request_locale(request, body), base_url(request, svc), client_ip(request))
         return ok({"pending_email": email})
+
+    @get("/second-factor", summary="Whether the TOTP second factor is on, and how many recovery codes are left")
+    async def second_factor_status(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        return ok({"second_factor": await run(second_factor.status, services(request), developer.id)})
+
+    @post("/second-factor/setup", status_code=200,
+          summary="Start the second factor: a new key (text, otpauth:// address, QR code) for an authenticator app")
+    async def second_factor_setup(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        enrolment = await run(second_factor.begin, services(request), developer.id)
+        return ok({"setup": enrolment.public()})
+
+    @post("/second-factor/enable", status_code=200,
+          summary="Turn the second factor on with a code (otp) from the new key; answers the recovery codes, once")
+    async def second_factor_enable(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        codes = await run(second_factor.enable, services(request), developer.id, body.get("otp"))
+        return ok({"recovery_codes": codes})
+
+    @post("/second-factor/disable", status_code=200, summary="Turn the second factor off (with a code, otp)")
+    async def second_factor_disable(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        if "otp" in body and not isinstance(body["otp"], str):
+            raise Failure(problem(errors.SECOND_FACTOR_WRONG, "otp"), 422)
+        await run(second_factor.disable, services(request), developer.id, body.get("otp"))
+        return ok()
 
     @get("/sessions", summary="The developer's open portal sessions")
     async def sessions(self, request: Request) -> Response:

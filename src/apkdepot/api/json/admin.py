@@ -37,7 +37,7 @@ def text_query(request: Request, name: str, limit: int = 200) -> str:
 
 async def current_operator(request: Request) -> Developer:
     developer = await current_developer(request)
-    operators.require_operator(developer)
+    operators.require_operator(developer, services(request).settings)
     return developer
 
 
@@ -56,12 +56,15 @@ async def audit_answer(request: Request, owner_id: int | None) -> Response:
     export = request.query_params.get("format", "json")
     if export not in ("json", "csv"):
         raise Failure(problem(errors.INVALID_VALUE, "format", name="format"))
-    if export == "csv":
-        return Stream(audit.csv_lines(audit.all_pages(svc, owner_id), for_owner), media_type="text/csv; charset=utf-8",
-                      headers={**PRIVATE_ANSWER, "Content-Disposition": 'attachment; filename="audit.csv"'})
     limit = whole_query(request, "limit", 100, 1, audit.MAX_PAGE)
     before = whole_query(request, "before", 0, 1, MAX_ID) or None
     action = text_query(request, "action", 64)
+    if export == "csv":
+        # Everything older than ``before`` (or all of it), in pages of the export's own size.
+        return Stream(audit.csv_lines(audit.all_pages(svc, owner_id, before=before, action_prefix=action or None),
+                                      for_owner),
+                      media_type="text/csv; charset=utf-8",
+                      headers={**PRIVATE_ANSWER, "Content-Disposition": 'attachment; filename="audit.csv"'})
 
     def page() -> list[audit.Event]:
         with svc.db.read() as conn:

@@ -31,8 +31,9 @@ STORE_CREDENTIALS_ARGS = {"store_user": {"type": "string"}, "store_pass_sha1": {
 
 
 def whole_number(low: int, high: int) -> dict[str, Any]:
-    """A whole number (in a query or path, its ASCII digits; digits as text are also read from a body)."""
-    return {"type": "integer", "minimum": low, "maximum": high}
+    """A whole number (in a query or path, its ASCII digits; digits as text are also read from a body).
+    An empty value is the same as none: the default."""
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, {"type": "string", "maxLength": 0}]}
 
 
 def _int(call: V7Call, name: str, default: int, low: int, high: int, found: list[Problem]) -> int:

@@ -35,7 +35,7 @@ from apkdepot.i18n import N_
         WsField("repo", N_("The developer's first store, when there is one")),
         WsField("avatar", N_("The address of that store's avatar, when it has one")),
     ),
-    error_codes=("MARG-201", "MARG-202", "AUTH-1", "AUTH-2", "RATE-1"),
+    error_codes=("MARG-201", "MARG-202", "AUTH-1", "AUTH-2", "AUTH-10", "AUTH-13", "RATE-1"),
     example={"user": "$demo_email", "passhash": "$demo_passhash"},
     example_method="POST",
 )
@@ -104,7 +104,7 @@ def regenerate_token(call: WsCall) -> dict[str, Any]:
         WsField("error", N_("On failure: invalid_grant, unsupported_grant_type or slow_down")),
         WsField("error_description", N_("On failure: what went wrong, in English")),
     ),
-    error_codes=("AUTH-5", "AUTH-6", "AUTH-7", "AUTH-2", "RATE-1"),
+    error_codes=("AUTH-5", "AUTH-6", "AUTH-7", "AUTH-2", "AUTH-10", "AUTH-13", "RATE-1"),
     example={"grant_type": "password", "username": "$demo_email", "password": "$demo_password", "client_id": "Aptoide",
              "mode": "json"},
     example_method="POST",
