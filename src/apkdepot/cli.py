@@ -492,7 +492,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         if developer is None:
             print(f"no developer with address {args.email}", file=sys.stderr)
             return 1
-        token, secret = api_tokens.create_token(svc, developer.id, args.name)
+        token, secret = api_tokens.create_token(svc, developer.id, args.name, args.scope or None, args.expires_days)
     except Failure as failure:
         return _report(failure)
     finally:
@@ -657,6 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_data(token.add_parser("create", help="create an API token; prints it (shown only once)"))
     p.add_argument("--email", required=True)
     p.add_argument("--name")
+    p.add_argument("--scope", action="append", choices=("apps:read", "stores:read", "stores:write", "publish"),
+                   help="what it may do (repeat for several; default apps:read, the app list API); "
+                        "a CI job that publishes needs only publish")
+    p.add_argument("--expires-days", type=int, help="days until it stops working (default: never)")
     p.set_defaults(func=cmd_token_create)
 
     admin = sub.add_parser("admin", help="operators: the role, developers, stores and the audit log")

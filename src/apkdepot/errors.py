@@ -100,6 +100,11 @@ APPS_NOT_FOUND = _define("APPS-7", N_("No such app"), 404)
 APPS_RETARGETTING = _define("APPS-8", N_("enable_retargetting must be true or false."), 422)
 TOKEN_NOT_FOUND = _define("TOKEN-1", N_("No such API token"), 404)
 TOKEN_NAME = _define("TOKEN-2", N_("A token name has at most 100 characters."), 422)
+TOKEN_SCOPES = _define("TOKEN-3", N_("Scopes must be a list of: {scopes}"), 422)
+TOKEN_EXPIRY = _define("TOKEN-4", N_("expires_in_days must be a whole number from 1 to 3650"), 422)
+TOKEN_SCOPE_MISSING = _define("TOKEN-5", N_("This API token may not do this: it needs the scope {scope}."), 403,
+                              description=N_("An API token works only where its scopes allow; the dev token and a "
+                                             "portal session may do everything."))
 MNG_MALFORMED = _define("MNG-1", N_("Authorization token is malformed"), 401)
 MNG_LIMIT = _define("MNG-2", N_("limit must be a whole number from 1 to 1000"), 400)
 MNG_OFFSET = _define("MNG-3", N_("offset must be a whole number of 0 or more"), 400)

@@ -167,9 +167,10 @@ def test_tokens_are_private_to_their_owner(client, svc, generous):
     assert client.delete(f"/api/tokens/{alice_token['api_token']['id']}", headers=auth(bob_dev)).status_code == 404
     assert listing(client, alice_token["token"]).status_code == 200
     assert client.patch("/api/apps/android/com.alice.app00000", json={"currency": "EUR"}, headers=auth(bob_dev)).status_code == 404
-    # The dev token is not an API token, and the API token is not a dev token.
+    # The dev token is not an API token, and an API token (apps:read) reaches no account endpoint.
     assert listing(client, bob_dev).status_code == 401
-    assert client.get("/api/accounts/me", headers=auth(bob_token)).status_code == 401
+    refused = client.get("/api/accounts/me", headers=auth(bob_token))
+    assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "TOKEN-5"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer abc", "Basic Zm9vOmJhcg==", "Bearer apkd." + "A" * 720])

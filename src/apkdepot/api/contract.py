@@ -133,8 +133,13 @@ PUBLISH_MULTIPART = {"type": "object", "required": ["apk"],
                                             "application/vnd.android.package-archive",
                                             "description": "A signed APK (the server inspects it: APK-2 … APK-18)"},
                                     **UPLOAD_META}}
-TOKEN_CREATE = {"type": "object", "properties": {"name": {"type": ["string", "null"], "maxLength": 100,
-                                                            "description": "Shown in listings; default 'API token'"}}}
+TOKEN_CREATE = {"type": "object", "properties": {
+    "name": {"type": ["string", "null"], "maxLength": 100, "description": "Shown in listings; default 'API token'"},
+    "scopes": {"type": ["array", "null"], "minItems": 1, "uniqueItems": False,
+               "items": {"enum": ["apps:read", "stores:read", "stores:write", "publish"]},
+               "description": "What the token may do (default: apps:read, the app list API)"},
+    "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
+                        "description": "Days until the token stops working (default: never)"}}}
 APP_SETTINGS = {
     "name": _text(200),
     "currency": {"type": "string", "pattern": _word_pattern(*sorted(CURRENCIES)).replace(r"^\s*", "^").replace(r"\s*$", r"$"),
@@ -251,7 +256,8 @@ LISTING_IMAGE_UPLOAD = {
 _WHY = {
     400: "The request cannot be read: malformed or non-UTF-8 JSON, a value that is too long, or a bad number",
     401: "No valid dev token or session (AUTH-3, IARG-2)",
-    403: "A cookie-authenticated request without its CSRF token, a cross-site Origin (AUTH-4), another "
+    403: "An API token without the scope the endpoint needs (TOKEN-5), a cookie-authenticated request without "
+         "its CSRF token, a cross-site Origin (AUTH-4), another "
          "developer's store (REPO-1), a disabled account (AUTH-10), a wrong current password (AUTH-11), or, under "
          "/api/admin, a developer who is not an operator (ADMIN-1)",
     404: "No such resource (for links: LINK-1, no such link; for listings: LIST-8, no such app in the store)",
@@ -372,6 +378,7 @@ FILES: dict[tuple[str, str], dict[int, str]] = {
     ("GET", "/healthz"): {503: "Starting: the catalog is not loaded yet (SYS-3)"},
     ("GET", "/metrics"): {401: "APKDEPOT_METRICS_TOKEN is set and the request does not carry it"},
     ("GET", "/api/mng/apps"): {400: "Bad limit or offset", 401: "Authorization token is malformed",
+                               403: "The API token lacks the apps:read scope (TOKEN-5)",
                                404: "No apps", 429: "Rate limited (per minute and per day)"},
 }
 

@@ -259,6 +259,11 @@ api_tokens = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("last_used_at", UtcDateTime),
     sa.Column("revoked_at", UtcDateTime),
+    # What the token may do (accounts/api_tokens.SCOPES, space-separated); when it
+    # stops working (NULL: never); the address it was last used from.
+    sa.Column("scopes", sa.String(200), nullable=False, server_default="apps:read"),
+    sa.Column("expires_at", UtcDateTime),
+    sa.Column("last_used_ip", sa.String(64)),
 )
 
 # Each store's F-Droid signing key (PEM, encrypted with the server secret) and

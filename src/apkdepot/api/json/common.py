@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 
 from apkdepot import audit, errors
+from apkdepot.accounts import api_tokens
 from apkdepot.accounts import services as accounts
 from apkdepot.accounts.services import Developer
 from apkdepot.api.origin import allowed_host_names, client_address, host_is_allowed
@@ -217,8 +218,19 @@ def _bearer(request: Request) -> str | None:
 
 
 def _authenticate(svc: Services, bearer: str | None, cookie: str | None, method: str,
-                  csrf: str | None) -> Developer:
+                  csrf: str | None, scope: str | None = None, ip: str | None = None) -> Developer:
+    """The developer behind a dev token or an API token (bearer), or a portal
+    session. An API token works only where its scopes include ``scope`` (an
+    endpoint that names none is never open to API tokens): TOKEN-5 otherwise."""
     if bearer is not None:
+        if bearer.startswith(api_tokens.TOKEN_PREFIX):
+            grant = api_tokens.token_owner(svc, bearer, ip)
+            developer = accounts.developer_by_id(svc, grant.developer_id) if grant else None
+            if developer is None:
+                raise Failure(problem(errors.INVALID_TOKEN))
+            if scope is None or scope not in grant.scopes:
+                raise Failure(problem(errors.TOKEN_SCOPE_MISSING, scope=scope or "(none: dev token or session only)"))
+            return developer
         developer = accounts.developer_by_token(svc, bearer)
         if developer is None:
             raise Failure(problem(errors.INVALID_TOKEN))
@@ -232,10 +244,10 @@ def _authenticate(svc: Services, bearer: str | None, cookie: str | None, method:
     raise Failure(problem(errors.NOT_AUTHENTICATED))
 
 
-async def current_developer(request: Request) -> Developer:
-    """The developer making this request; also who the audit log names for the
-    changes it makes."""
+async def current_developer(request: Request, scope: str | None = None) -> Developer:
+    """The developer making this request (an API token only where its scopes
+    include ``scope``); also who the audit log names for the changes it makes."""
     developer = await run(_authenticate, services(request), _bearer(request), request.cookies.get(SESSION_COOKIE),
-                          request.method, request.headers.get(CSRF_HEADER))
+                          request.method, request.headers.get(CSRF_HEADER), scope, client_ip(request))
     audit.act_as(audit.Actor(developer.id, developer.email, client_ip(request), developer.is_admin))
     return developer

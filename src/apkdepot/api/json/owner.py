@@ -18,11 +18,13 @@ class TokensController(Controller):
     path = "/api/tokens"
     tags = ["app list"]
 
-    @post("/", status_code=201, summary="Create an API token (shown once, in this answer only)")
+    @post("/", status_code=201, summary="Create an API token (shown once, in this answer only), with its scopes "
+                                       "and an optional expiry")
     async def create(self, request: Request) -> Response:
         developer = await current_developer(request)
         body = await read_json_object(request)
-        token, secret = await run(api_tokens.create_token, services(request), developer.id, body.get("name"))
+        token, secret = await run(api_tokens.create_token, services(request), developer.id, body.get("name"),
+                                  body.get("scopes"), body.get("expires_in_days"))
         return ok({"token": secret, "api_token": token.public()}, 201)
 
     @get("/", summary="The developer's API tokens (never the tokens themselves)")
@@ -54,7 +56,7 @@ class AppsController(Controller):
 
     @get("/", summary="The developer's app records, in app list order")
     async def list_mine(self, request: Request) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "apps:read")
         apps, total = await run(owner_apps.page, services(request), developer.id, 1000, 0)
         return ok({"apps": [a.resource() for a in apps], "total": total})
 

@@ -57,7 +57,7 @@ class StoresController(Controller):
 
     @post("/", status_code=201, summary="Create a store")
     async def create(self, request: Request) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         body = await read_json_object(request)
         store = await run(stores.create_store, services(request), developer.id, body)
         await changed(request)
@@ -65,19 +65,19 @@ class StoresController(Controller):
 
     @get("/", summary="The developer's stores")
     async def list_mine(self, request: Request) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:read")
         found = await run(stores.list_stores, services(request), developer.id)
         return ok({"stores": [s.public() for s in found]})
 
     @get("/{name:str}", summary="One of the developer's stores")
     async def get_one(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:read")
         store = await run(stores.owned_store, services(request), developer.id, name)
         return ok({"store": await run(store_card, request, store)})
 
     @patch("/{name:str}", summary="Change a store's description, theme, privacy or credentials")
     async def update(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         body = await read_json_object(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
@@ -87,7 +87,7 @@ class StoresController(Controller):
 
     @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
     async def avatar(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         data = await read_capped_body(request, stores.AVATAR_MAX_BYTES + 1)
@@ -97,7 +97,7 @@ class StoresController(Controller):
 
     @post("/{name:str}/apks", status_code=201, summary="Publish an APK (multipart 'apk', or JSON apk_md5sum)")
     async def publish(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "publish")
         published = await _publish_upload(request, developer.id, name)
         await changed(request)
         svc = services(request)
@@ -106,7 +106,7 @@ class StoresController(Controller):
 
     @get("/{name:str}/apks", summary="Every published version in the store")
     async def list_apks(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:read")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         found = await run(publishing.list_versions, svc, store)
@@ -115,7 +115,7 @@ class StoresController(Controller):
 
     @delete("/{name:str}/apks/{package:str}/{version_code:str}", status_code=200, summary="Remove one version")
     async def remove_version(self, request: Request, name: FromPath[str], package: FromPath[str], version_code: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         number = parse_whole(version_code, 1, 2**31 - 1)
@@ -127,7 +127,7 @@ class StoresController(Controller):
 
     @delete("/{name:str}/apps/{package:str}", status_code=200, summary="Remove an app (every version) from the store")
     async def remove_app(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         removed = await run(publishing.remove_app, svc, store, package)
@@ -137,7 +137,7 @@ class StoresController(Controller):
     @get("/{name:str}/apps/{package:str}/listing", summary="An app's listing: texts per language, links, "
          "category and release notes")
     async def get_listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:read")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         listing = await run(publishing.get_listing, svc, store, package)
@@ -146,7 +146,7 @@ class StoresController(Controller):
     @get("/{name:str}/categories", summary="The store's own categories (names apps are filed under, with "
          "their names in other languages)")
     async def get_categories(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:read")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         found = await run(publishing.get_store_categories, svc, store)
@@ -154,7 +154,7 @@ class StoresController(Controller):
 
     @put("/{name:str}/categories", summary="Replace the store's categories (the next index version carries them)")
     async def put_categories(self, request: Request, name: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         body = await read_json_object(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
@@ -166,7 +166,7 @@ class StoresController(Controller):
           summary="Add a phone screenshot or the feature graphic of a language to an app's listing "
                   "(multipart: image, kind=phone|feature, locale)")
     async def add_listing_image(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)
         with await receive_multipart(request, svc, ("image",), listing_images.IMAGE_MAX_BYTES,
@@ -196,7 +196,7 @@ class StoresController(Controller):
     @put("/{name:str}/apps/{package:str}/listing", summary="Replace an app's listing (the next index version "
          "carries it)")
     async def put_listing(self, request: Request, name: FromPath[str], package: FromPath[str]) -> Response:
-        developer = await current_developer(request)
+        developer = await current_developer(request, "stores:write")
         body = await read_json_object(request)
         svc = services(request)
         store = await run(stores.owned_store, svc, developer.id, name)

@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 
 from apkdepot import errors
 from apkdepot.accounts import api_tokens
-from apkdepot.api.json.common import request_locale, run, services
+from apkdepot.api.json.common import client_ip, request_locale, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.catalog import owner_apps
 from apkdepot.numbers import parse_whole
@@ -26,7 +26,7 @@ from apkdepot.ratelimit import Limit
 from apkdepot.services import Services
 
 MAX_LIMIT = 1000
-TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
 def limits(svc: Services) -> list[Limit]:
@@ -83,10 +83,12 @@ async def app_list(request: Request) -> Response:
     headers = policy_header(svc)
     header = request.headers.get("authorization", "")
     secret = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    owner = await run(api_tokens.token_owner, svc, secret) if secret else None
-    if owner is None:
+    grant = await run(api_tokens.token_owner, svc, secret, client_ip(request)) if secret else None
+    if grant is None:
         return error_response(401, [problem(errors.MNG_MALFORMED)], locale, headers)
-    token_id, developer_id = owner
+    if "apps:read" not in grant.scopes:
+        return error_response(403, [problem(errors.TOKEN_SCOPE_MISSING, scope="apps:read")], locale, headers)
+    token_id, developer_id = grant.token_id, grant.developer_id
     decision = await run(svc.limiter.hit, f"mng:{token_id}", limits(svc))
     headers.update(decision.headers())
     if not decision.allowed:
