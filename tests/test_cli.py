@@ -245,3 +245,30 @@ def test_init_makes_an_operator_and_the_admin_commands_work(tmp_path, capsys):
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["action"], r["subject"]) for r in rows[-2:]] == [("operator.grant", "root@example.com"),
                                                                 ("account.create", "root@example.com")]
+
+
+def test_webhook_commands(tmp_path, capsys):
+    import json
+
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 0
+    capsys.readouterr()
+    assert main(["webhook", "add", "shop", "https://example.com/hook", "--data", data,
+                 "--event", "app.published", "--event", "index.version"]) == 0
+    added = capsys.readouterr()
+    assert added.out.strip().startswith("whsec_") and "shown only now" in added.err
+    assert main(["webhook", "add", "shop", "http://example.com/hook", "--data", data]) == 2
+    assert "WEBHOOK-1" in capsys.readouterr().err
+    assert main(["webhook", "list", "shop", "--data", data]) == 0
+    listed = capsys.readouterr().out
+    assert "https://example.com/hook" in listed and "app.published index.version" in listed
+    hook_id = listed.splitlines()[-1].split()[0]
+    assert main(["webhook", "ping", "shop", hook_id, "--data", data]) == 0
+    capsys.readouterr()
+    assert main(["webhook", "deliveries", "shop", hook_id, "--data", data]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["event"] == "ping" and json.loads(line)["status"] == "pending"
+    assert main(["webhook", "remove", "shop", hook_id, "--data", data]) == 0
+    assert main(["webhook", "remove", "shop", hook_id, "--data", data]) == 2
+    assert "WEBHOOK-3" in capsys.readouterr().err
+    assert main(["webhook", "list", "nope", "--data", data]) == 1

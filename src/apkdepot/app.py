@@ -18,15 +18,17 @@ from litestar import Litestar, Request, Response, get, route
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
-from apkdepot import __version__, errors
+from apkdepot import __version__, errors, webhooks
 from apkdepot.api.errors import failure_handler, http_exception_handler, internal_error_handler
 from apkdepot.api.json.accounts import AccountsController
 from apkdepot.api.json.admin import AdminController, AuditController
 from apkdepot.portal.account_pages import AccountPages
 from apkdepot.portal.admin_area import AdminArea, OwnActivity
+from apkdepot.portal.webhook_pages import WebhookPages
 from apkdepot.api.json.common import upload_body_limit
 from apkdepot.api.json.owner import AppsController, TokensController
 from apkdepot.api.json.stores import StoresController
+from apkdepot.api.json.webhooks import WebhooksController
 from apkdepot.api.mng.apps import app_list
 from litestar.static_files import create_static_files_router
 
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                       answers=LruCache(200_000, budget.answer_cache_bytes), files=LruCache(64, budget.file_cache_bytes),
                       listings=LruCache(256, budget.listing_cache_bytes))
     maintenance = Maintenance(svc, runtime.cache, runtime.downloads)
+    sender = webhooks.Sender(svc)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -136,17 +139,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             quiet_garbage_collector()
         if settings.background:
             maintenance.start()
+            if settings.webhook_sender:
+                sender.start()
         try:
             yield
         finally:
+            sender.stop()
             maintenance.stop()
             flush_access_log()
             if owned:
                 svc.close()
 
     app = Litestar(
-        route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, TokensController,
-                        AdminController, AuditController, AdminArea, OwnActivity, AccountPages,
+        route_handlers=[healthz, metrics_endpoint, webservices, api_v7, AccountsController, StoresController, WebhooksController,
+                        TokensController,
+                        AdminController, AuditController, AdminArea, OwnActivity, AccountPages, WebhookPages,
                         AppsController, app_list, fdroid_file, *REPO_ROUTES, PublicPages, StoreFront, Dashboard, DocsPages,
                         create_static_files_router(path="/static", directories=[Path(__file__).with_name("portal") / "static"],
                                                    include_in_schema=False)],

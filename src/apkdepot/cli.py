@@ -502,6 +502,42 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """A store's webhooks: add (prints the secret once), list, remove, ping, deliveries."""
+    import json
+
+    from apkdepot import webhooks
+
+    svc = _services(args)
+    try:
+        store = _listing_store(svc, args.store)
+        if store is None:
+            return 1
+        action = args.webhook_action
+        if action == "add":
+            hook, secret = webhooks.create_hook(svc, store, {"url": args.url, **({"events": args.event}
+                                                                                  if args.event else {})})
+            print(f"webhook {hook.id} added; its secret is shown only now:", file=sys.stderr)
+            print(secret)
+        elif action == "list":
+            _print_rows([{**h.public(), "events": " ".join(h.events)} for h in webhooks.list_hooks(svc, store.id)],
+                        ("id", "url", "events", "created_at"))
+        elif action == "remove":
+            webhooks.delete_hook(svc, store, args.id)
+            print(f"webhook {args.id} removed", file=sys.stderr)
+        elif action == "ping":
+            webhooks.ping(svc, store, args.id)
+            print(f"a ping to webhook {args.id} is queued", file=sys.stderr)
+        else:
+            for delivery in webhooks.deliveries(svc, store.id, args.id, limit=args.limit):
+                print(json.dumps(delivery.public(), ensure_ascii=False, sort_keys=True))
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from apkdepot.backup import backup
 
@@ -662,6 +698,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "a CI job that publishes needs only publish")
     p.add_argument("--expires-days", type=int, help="days until it stops working (default: never)")
     p.set_defaults(func=cmd_token_create)
+
+    hook = sub.add_parser("webhook", help="a store's webhooks and their deliveries")
+    hook_actions = hook.add_subparsers(dest="webhook_action", required=True)
+    p = with_data(hook_actions.add_parser("add", help="add a webhook; prints its signing secret (shown only once)"))
+    p.add_argument("store")
+    p.add_argument("url")
+    p.add_argument("--event", action="append", choices=("app.published", "app.removed", "index.version",
+                                                        "moderation.decided"),
+                   help="an event it takes (repeat for several; default: all)")
+    p.set_defaults(func=cmd_webhook)
+    p = with_data(hook_actions.add_parser("list", help="the store's webhooks"))
+    p.add_argument("store")
+    p.set_defaults(func=cmd_webhook)
+    for action, text in (("remove", "remove a webhook and its delivery log"), ("ping", "queue a ping event to it")):
+        p = with_data(hook_actions.add_parser(action, help=text))
+        p.add_argument("store")
+        p.add_argument("id", type=int)
+        p.set_defaults(func=cmd_webhook)
+    p = with_data(hook_actions.add_parser("deliveries", help="a webhook's deliveries, newest first (JSON lines)"))
+    p.add_argument("store")
+    p.add_argument("id", type=int)
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_webhook)
 
     admin = sub.add_parser("admin", help="operators: the role, developers, stores and the audit log")
     admin_actions = admin.add_subparsers(dest="admin_action", required=True)

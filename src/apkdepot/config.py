@@ -54,6 +54,15 @@ class Settings:
     # the operator's. Empty: the built-in general terms.
     terms_file: str = ""
     redis_url: str = ""  # empty: rate-limit counters live in the database
+    # Webhooks (webhooks.py) go to public https addresses only. These let them go
+    # to plain http and to private, loopback or link-local addresses: for a server
+    # on a closed network (and the tests); never on a server open to sign-ups.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    # Each server process sends due webhook deliveries (off: none is sent by this process).
+    webhook_sender: bool = True
+    # The pause after a failed delivery; it doubles with each try (at most 6 h, 8 tries).
+    webhook_first_retry_seconds: int = 30
     confirm_link_ttl_seconds: int = 48 * 3600
     reset_link_ttl_seconds: int = 2 * 3600
     session_ttl_seconds: int = 14 * 24 * 3600
@@ -183,6 +192,8 @@ def validate(settings: "Settings") -> None:
         raise SettingsError(f"{ENV_PREFIX}PORT={settings.port}: expected 1 to 65535")
     if settings.workers < 1 or settings.inspect_workers < 1:
         raise SettingsError(f"{ENV_PREFIX}WORKERS and {ENV_PREFIX}INSPECT_WORKERS must be at least 1")
+    if settings.webhook_first_retry_seconds < 1:
+        raise SettingsError(f"{ENV_PREFIX}WEBHOOK_FIRST_RETRY_SECONDS must be at least 1")
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL={settings.public_url!r}: expected an http:// or https:// address")
     if settings.store_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+",

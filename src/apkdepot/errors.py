@@ -187,6 +187,17 @@ OPERATOR_NEEDS_SECOND_FACTOR = _define("ADMIN-6", N_("Turn on the second factor 
                                                       "need it here."), 403)
 ADMIN_SELF = _define("ADMIN-5", N_("Operators cannot disable their own account or take away their own role."), 409)
 
+# --- Webhooks ----------------------------------------------------------------
+WEBHOOK_URL = _define("WEBHOOK-1", N_("Give the webhook's address as an https:// URL of at most 500 characters, "
+                                      "without user name or password."), 422)
+WEBHOOK_EVENTS = _define("WEBHOOK-2", N_("Events must be a non-empty list of: {events}"), 422)
+WEBHOOK_NOT_FOUND = _define("WEBHOOK-3", N_("No such webhook in this store."), 404)
+WEBHOOK_LIMIT = _define("WEBHOOK-4", N_("A store has at most {limit} webhooks."), 409)
+WEBHOOK_NEW_SECRET = _define("WEBHOOK-6", N_("new_secret must be true or false."), 422)
+WEBHOOK_DELIVERY_NOT_FOUND = _define("WEBHOOK-5", N_("No such finished delivery of this webhook."), 404,
+                                     description=N_("Only a delivered or failed delivery can be sent again; a pending "
+                                                    "one is still being tried."))
+
 # --- One-time links (confirmation, password reset) ---------------------------
 LINK_INVALID = _define("LINK-1", N_("This link is invalid."), 404)
 LINK_USED = _define("LINK-2", N_("This link has already been used."), 410)

@@ -13,6 +13,7 @@ from apkdepot.accounts.validation import (
 )
 from apkdepot.catalog.owner_apps import CURRENCIES, TIME_ZONES
 from apkdepot.catalog.stores import DESCRIPTION_MAX, THEMES
+from apkdepot.webhooks import EVENTS as WEBHOOK_EVENTS, HTTPS_URL_PATTERN, URL_MAX as WEBHOOK_URL_MAX
 
 # --- bodies ---------------------------------------------------------------------------
 
@@ -251,6 +252,18 @@ LISTING_IMAGE_UPLOAD = {
     },
 }
 
+_HOOK_EVENTS = {"type": ["array", "null"], "minItems": 1, "items": {"enum": list(WEBHOOK_EVENTS)},
+                "description": "The events it takes (default: all)"}
+WEBHOOK_CREATE = {"type": "object", "required": ["url"], "properties": {
+    "url": {"type": "string", "maxLength": WEBHOOK_URL_MAX, "pattern": HTTPS_URL_PATTERN,
+            "description": "An https:// address of a public host (http and private addresses only where the "
+                           "operator allows them)"},
+    "events": _HOOK_EVENTS}}
+WEBHOOK_UPDATE = {"type": "object", "properties": {
+    "url": {"type": ["string", "null"], "maxLength": WEBHOOK_URL_MAX, "pattern": HTTPS_URL_PATTERN},
+    "events": _HOOK_EVENTS,
+    "new_secret": {"type": ["boolean", "null"], "description": "true: a new signing secret (in the answer)"}}}
+
 # --- statuses --------------------------------------------------------------------------
 
 _WHY = {
@@ -273,7 +286,7 @@ _WHY = {
 
 AUTH = (401, 403)
 # An empty body changes nothing (PATCH) or takes the defaults.
-OPTIONAL_BODY = {("PATCH", "/api/stores/{name}"), ("PATCH", "/api/apps/{platform}/{app_id}"), ("POST", "/api/tokens"),
+OPTIONAL_BODY = {("PATCH", "/api/stores/{name}"), ("PATCH", "/api/stores/{name}/webhooks/{hook}"), ("PATCH", "/api/apps/{platform}/{app_id}"), ("POST", "/api/tokens"),
                  ("POST", "/api/accounts/second-factor/disable")}
 JSON_BODY = (400, 403, 413, 415)
 
@@ -344,6 +357,16 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("POST", "/api/admin/stores/{name}/apps/{package}/takedown"): ({"application/json": TAKEDOWN},
                                                                   failures(*AUTH, *JSON_BODY, 404, 422)),
     ("GET", "/api/admin/audit"): ({}, failures(*AUTH, 400)),
+    ("GET", "/api/stores/{name}/webhooks"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/stores/{name}/webhooks"): ({"application/json": WEBHOOK_CREATE},
+                                             failures(*AUTH, *JSON_BODY, 404, 409, 422)),
+    ("GET", "/api/stores/{name}/webhooks/{hook}"): ({}, failures(*AUTH, 404)),
+    ("PATCH", "/api/stores/{name}/webhooks/{hook}"): ({"application/json": WEBHOOK_UPDATE},
+                                                     failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("DELETE", "/api/stores/{name}/webhooks/{hook}"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/stores/{name}/webhooks/{hook}/ping"): ({}, failures(*AUTH, 404)),
+    ("GET", "/api/stores/{name}/webhooks/{hook}/deliveries"): ({}, failures(*AUTH, 400, 404)),
+    ("POST", "/api/stores/{name}/webhooks/{hook}/deliveries/{delivery}/redeliver"): ({}, failures(*AUTH, 404)),
 }
 
 # Answers that are CSV when asked with format=csv (and the JSON envelope otherwise).
@@ -408,6 +431,10 @@ QUERY_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("GET", "/api/admin/stores"): [_FIND, _PAGE_AFTER, _query("limit", "At most this many (1 to 200, default 50)",
                                                               {"type": "integer", "minimum": 1, "maximum": 200})],
     ("GET", "/api/audit"): _AUDIT_QUERY,
+    ("GET", "/api/stores/{name}/webhooks/{hook}/deliveries"): [
+        _query("limit", "Deliveries per page, 1 to 200 (default 50)", {"type": "integer", "minimum": 1, "maximum": 200}),
+        _query("before", "Only deliveries older than this id (next_before of the previous page)",
+               {"type": "integer", "minimum": 1, "maximum": 2**62})],
     ("GET", "/api/admin/audit"): _AUDIT_QUERY,
     ("GET", "/api/mng/apps"): [
         {"name": "limit", "in": "query", "required": False,

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from apkdepot import audit, errors
+from apkdepot import audit, errors, webhooks
 from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
@@ -194,6 +194,10 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
             audit.record(conn, "app.publish", "apk", f"{store.name}/{info.package}/{info.version_code}", store.owner_id,
                          after={"version_name": info.version_name, "md5": info.md5, "signer_sha256": info.signer_sha256,
                                 "restored": existing is not None})
+            webhooks.enqueue(conn, store.id, "app.published", {
+                "package": info.package, "version_code": info.version_code, "version_name": info.version_name,
+                "label": info.label, "md5": info.md5, "sha256": info.sha256, "size": info.size,
+                "signer_sha256": info.signer_sha256}, store.name)
             return Published(_fetch(conn, apk_id), created=True)
     except BaseException:
         _delete_unreferenced(svc, created_blobs)
@@ -287,6 +291,8 @@ def remove_version(svc: Services, store: Store, package: str, version_code: int,
         owner_apps.on_removed(conn, store.owner_id, package)
         audit.record(conn, "app.remove_version", "apk", f"{store.name}/{package}/{version_code}", store.owner_id,
                      after={"reason": reason} if reason else None)
+        webhooks.enqueue(conn, store.id, "app.removed", {"package": package, "version_code": version_code,
+                                                          "versions": 1, "reason": reason}, store.name)
 
 
 def remove_app(svc: Services, store: Store, package: str, reason: str | None = None) -> int:
@@ -301,6 +307,8 @@ def remove_app(svc: Services, store: Store, package: str, reason: str | None = N
         owner_apps.on_removed(conn, store.owner_id, package)
         audit.record(conn, "app.remove", "app", f"{store.name}/{package}", store.owner_id,
                      after={"versions": changed, **({"reason": reason} if reason else {})})
+        webhooks.enqueue(conn, store.id, "app.removed", {"package": package, "version_code": None,
+                                                          "versions": changed, "reason": reason}, store.name)
     return changed
 
 

@@ -404,6 +404,43 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_actor_id_id", "actor_id", "id"),
 )
 
+# A store's webhooks (webhooks.py): where its events are posted. The secret that
+# signs them is sealed with the server secret (it must be read to sign).
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("events", sa.String(300), nullable=False),  # space-separated
+    sa.Column("secret_sealed", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The durable queue and log of webhook deliveries: one row per event and hook,
+# queued in the transaction of the change; a sender claims a due one with a
+# lease (locked_until) and records the answer.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("webhook_id", sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("delivery_id", sa.String(36), nullable=False, unique=True),  # X-ApkDepot-Delivery, the same on retries
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("last_attempt_at", UtcDateTime),
+    sa.Column("response_status", sa.Integer),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
 # Tables and indexes the migrations make with the database's own SQL, which a
 # comparison of this metadata with a database leaves alone.
 DATABASE_SIDE_OBJECTS = frozenset({

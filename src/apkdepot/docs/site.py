@@ -196,6 +196,10 @@ class DocsPages(Controller):
                       base=svc.settings.base_url, per_minute=svc.settings.app_list_per_minute,
                       per_day=svc.settings.app_list_per_day, max_limit=app_list.MAX_LIMIT, sample=sample)
 
+    @get("/webhooks")
+    async def webhooks_page(self, request: Request) -> Response:
+        return render(request, "docs/webhooks.html", session=await current_session(request))
+
     @get("/protocol")
     async def protocol_page(self, request: Request) -> Response:
         return render(request, "docs/protocol.html", session=await current_session(request),

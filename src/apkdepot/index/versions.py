@@ -30,6 +30,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
+from apkdepot import webhooks
 from apkdepot.catalog import app_listing, store_categories, store_front
 from apkdepot.db.schema import (
     apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_refiles, index_versions,
@@ -343,6 +344,8 @@ def build_pending(svc: Services, store_id: int) -> BuiltVersion | None:
                     del parts  # its views of the map end here, before the map closes
         if built is None:
             built = _write_version(conn, svc, store_id, store.name, new_version)
+        webhooks.enqueue(conn, store_id, "index.version", {"version": new_version, "md5": built.md5,
+                                                           "apps": built.appscount, "size": built.size}, store.name)
     mirror_version(svc, store.name, kept_from_mirror(store), new_version)
     _drop_old_bytes(svc, store_id, new_version)
     gzipped_index(svc, store_id, new_version)  # outside the write transaction, once for everyone

@@ -13,8 +13,8 @@ from apkdepot.api.ws.dispatch import base_url
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
 from apkdepot.numbers import parse_whole
-from apkdepot.portal.views import _forbidden, _session_or_login
-from apkdepot.portal.web import check_csrf, field_errors, locale_of, read_form, redirect, render
+from apkdepot.portal.views import _forbidden, _session_or_login, checked_form
+from apkdepot.portal.web import field_errors, locale_of, redirect, render
 
 NOTICES = {
     "password": N_("Your password was changed. Your other sessions were ended."),
@@ -40,7 +40,7 @@ class AccountPages(Controller):
 
     @post("/second-factor/setup", status_code=200)
     async def second_factor_setup(self, request: Request) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -51,7 +51,7 @@ class AccountPages(Controller):
 
     @post("/second-factor/enable", status_code=200)
     async def second_factor_enable(self, request: Request) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         svc = services(request)
@@ -68,7 +68,7 @@ class AccountPages(Controller):
 
     @post("/second-factor/disable", status_code=303)
     async def second_factor_disable(self, request: Request) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -78,17 +78,6 @@ class AccountPages(Controller):
             return await self._page(request, session, 422, {"disable_otp": by_field.get("otp", "")}, general)
         return redirect("/dashboard/account?done=second_factor_off")
 
-    async def _checked(self, request: Request):
-        session, away = await _session_or_login(request)
-        if away:
-            return None, None, away
-        form = await read_form(request)
-        try:
-            check_csrf(request, form, session)
-        except Failure as failure:
-            return None, None, _forbidden(request, failure, session)
-        return session, form, None
-
     @get("/")
     async def show(self, request: Request) -> Response:
         session, away = await _session_or_login(request)
@@ -96,7 +85,7 @@ class AccountPages(Controller):
 
     @post("/password", status_code=303)
     async def password(self, request: Request) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -110,7 +99,7 @@ class AccountPages(Controller):
 
     @post("/email", status_code=303)
     async def email(self, request: Request) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         svc = services(request)
@@ -127,7 +116,7 @@ class AccountPages(Controller):
 
     @post("/sessions/{session_id:str}/end", status_code=303)
     async def end(self, request: Request, session_id: FromPath[str]) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:

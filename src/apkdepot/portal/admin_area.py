@@ -15,8 +15,8 @@ from apkdepot.api.json.common import changed, run, services
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
 from apkdepot.numbers import parse_whole
-from apkdepot.portal.views import _forbidden, _session_or_login
-from apkdepot.portal.web import check_csrf, locale_of, read_form, redirect, render
+from apkdepot.portal.views import _forbidden, _session_or_login, checked_form
+from apkdepot.portal.web import locale_of, redirect, render
 
 NOTICES = {
     "disabled": N_("The account is disabled."),
@@ -62,17 +62,6 @@ class AdminArea(Controller):
             return None, _forbidden(request, failure, session)
         return session, None
 
-    async def _checked(self, request: Request):
-        session, away = await self._operator(request)
-        if away:
-            return None, None, away
-        form = await read_form(request)
-        try:
-            check_csrf(request, form, session)
-        except Failure as failure:
-            return None, None, _forbidden(request, failure, session)
-        return session, form, None
-
     @get("/")
     async def home(self, request: Request) -> Response:
         session, away = await self._operator(request)
@@ -88,7 +77,7 @@ class AdminArea(Controller):
                       notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
 
     async def _act(self, request: Request, action, done: str) -> Response:
-        session, form, away = await self._checked(request)
+        session, form, away = await checked_form(request, self._operator)
         if away:
             return away
         try:

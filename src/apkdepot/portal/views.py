@@ -112,6 +112,21 @@ def _forbidden(request: Request, failure: Failure, session=None) -> Response:
                   problem="\n".join(p.message(locale) for p in failure.problems))
 
 
+async def checked_form(request: Request, signed_in=_session_or_login):
+    """(session, form, None) for a form post from a signed-in page with a right
+    CSRF token; otherwise (None, None, the answer to give): the log-in page, or
+    a refusal. ``signed_in`` picks who may post (operators, say)."""
+    session, away = await signed_in(request)
+    if away:
+        return None, None, away
+    form = await read_form(request)
+    try:
+        check_csrf(request, form, session)
+    except Failure as failure:
+        return None, None, _forbidden(request, failure, session)
+    return session, form, None
+
+
 def categories_from_lines(text: str) -> list[dict[str, Any]]:
     """``Name | pt-BR=Nome | es=Nombre`` per line -> the JSON API's category list (checked there)."""
     found = []
@@ -381,17 +396,6 @@ class Dashboard(Controller):
                       stores=mine, api_tokens=tokens, apps=apps, errors=errors_ or {}, general=general or [],
                       form=form or {}, ios_form=ios_form or {}, notice=_notice(request))
 
-    async def _checked_form(self, request: Request):
-        session, away = await _session_or_login(request)
-        if away:
-            return None, None, away
-        form = await read_form(request)
-        try:
-            check_csrf(request, form, session)
-        except Failure as failure:
-            return None, None, _forbidden(request, failure, session)
-        return session, form, None
-
     @get("/")
     async def home(self, request: Request) -> Response:
         session, away = await _session_or_login(request)
@@ -404,7 +408,7 @@ class Dashboard(Controller):
 
     @post("/token/regenerate", status_code=303)
     async def regenerate(self, request: Request) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         await run(accounts.regenerate_token, services(request), session.developer.id)
@@ -413,7 +417,7 @@ class Dashboard(Controller):
 
     @post("/api-tokens", status_code=200)
     async def create_api_token(self, request: Request) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -425,7 +429,7 @@ class Dashboard(Controller):
 
     @post("/api-tokens/{token_id:str}/revoke", status_code=303)
     async def revoke_api_token(self, request: Request, token_id: FromPath[str]) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -439,7 +443,7 @@ class Dashboard(Controller):
 
     @post("/stores", status_code=303)
     async def create_store(self, request: Request) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -484,7 +488,7 @@ class Dashboard(Controller):
 
     @post("/stores/{name:str}", status_code=200)
     async def update_store(self, request: Request, name: FromPath[str]) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         store, refused = await self._owned(request, session, name)
@@ -507,7 +511,7 @@ class Dashboard(Controller):
     @post("/stores/{name:str}/categories", status_code=200)
     async def save_categories(self, request: Request, name: FromPath[str]) -> Response:
         """The store's categories, one per line: ``Name | pt-BR=Nome | es=Nombre``."""
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         store, refused = await self._owned(request, session, name)
@@ -563,7 +567,7 @@ class Dashboard(Controller):
 
     @post("/stores/{name:str}/remove", status_code=303)
     async def remove_version(self, request: Request, name: FromPath[str]) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         store, refused = await self._owned(request, session, name)
@@ -664,7 +668,7 @@ class Dashboard(Controller):
 
     @post("/apps", status_code=303)
     async def register_app(self, request: Request) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         try:
@@ -690,7 +694,7 @@ class Dashboard(Controller):
 
     @post("/apps/{platform:str}/{app_id:str}", status_code=200)
     async def update_app(self, request: Request, platform: FromPath[str], app_id: FromPath[str]) -> Response:
-        session, form, away = await self._checked_form(request)
+        session, form, away = await checked_form(request)
         if away:
             return away
         svc = services(request)
