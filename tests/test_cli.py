@@ -272,3 +272,54 @@ def test_webhook_commands(tmp_path, capsys):
     assert main(["webhook", "remove", "shop", hook_id, "--data", data]) == 2
     assert "WEBHOOK-3" in capsys.readouterr().err
     assert main(["webhook", "list", "nope", "--data", data]) == 1
+
+
+def test_store_rename_and_delete_commands(tmp_path, capsys):
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 0
+    capsys.readouterr()
+    assert main(["store", "rename", "shop", "market", "--data", data]) == 0
+    assert "store shop is now market" in capsys.readouterr().out
+    assert main(["store", "rename", "market", "bad name", "--data", data]) == 2
+    assert "REPO-3" in capsys.readouterr().err
+    assert main(["store", "delete", "market", "--confirm", "shop", "--data", data]) == 2
+    assert "REPO-8" in capsys.readouterr().err
+    assert main(["store", "delete", "market", "--confirm", "market", "--data", data]) == 0
+    assert "deleted" in capsys.readouterr().out
+    assert main(["store", "create", "market", "--data", data, "--owner", "op@example.com"]) == 2
+    assert "REPO-2" in capsys.readouterr().err
+
+
+def test_the_developer_delete_command(tmp_path, capsys):
+    data = _installation(tmp_path, capsys)
+    assert main(["developer", "create", "--data", data, "--email", "x@example.com", "--password", "abcdefg1",
+                 "--name", "X"]) == 0
+    assert main(["store", "create", "xs", "--data", data, "--owner", "x@example.com"]) == 0
+    capsys.readouterr()
+    assert main(["developer", "delete", "x@example.com", "--confirm", "y@example.com", "--data", data]) == 2
+    assert main(["developer", "delete", "x@example.com", "--confirm", "x@example.com", "--data", data]) == 0
+    assert "deleted with its 1 stores" in capsys.readouterr().out
+    assert main(["developer", "delete", "x@example.com", "--confirm", "x@example.com", "--data", data]) == 1
+
+
+def test_moderation_commands(tmp_path, capsys):
+    import json
+
+    from tests.helpers import fixture
+
+    data = _installation(tmp_path, capsys)
+    assert main(["store", "create", "shop", "--data", data, "--owner", "op@example.com"]) == 0
+    assert main(["admin", "moderate", "shop", "--data", data]) == 0
+    assert main(["publish", "--data", data, "--store", "shop", str(fixture("alpha-1.apk")),
+                 str(fixture("beta-10.apk"))]) == 0
+    capsys.readouterr()
+    assert main(["admin", "queue", "--data", data]) == 0
+    alpha, beta = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert alpha["reasons"] == ["new app"] and beta["package"] == "org.apkdepot.beta"
+    assert main(["admin", "approve", str(alpha["id"]), "--data", data]) == 0
+    assert main(["admin", "reject", str(beta["id"]), "--reason", "no", "--data", data]) == 0
+    assert main(["admin", "approve", str(beta["id"]), "--data", data]) == 2
+    assert "MODERATION-1" in capsys.readouterr().err
+    assert main(["admin", "queue", "--data", data]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["admin", "unmoderate", "shop", "--data", data]) == 0

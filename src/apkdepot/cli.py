@@ -128,7 +128,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
     """apkdepot admin …: the operators' commands (the JSON API's /api/admin)."""
     import json
 
-    from apkdepot import audit, operators
+    from apkdepot import audit, moderation, operators
 
     svc = _services(args)
     try:
@@ -146,6 +146,15 @@ def cmd_admin(args: argparse.Namespace) -> int:
         elif action == "takedown":
             removed = operators.take_down(svc, args.store, args.package, args.version_code, args.reason)
             print(f"{removed} version{'s' if removed != 1 else ''} of {args.package} taken down from {args.store}")
+        elif action in ("moderate", "unmoderate"):
+            moderation.set_moderated(svc, args.name, action == "moderate")
+            print(f"store {args.name} is {'now' if action == 'moderate' else 'no longer'} moderated")
+        elif action == "queue":
+            for waiting in moderation.queue(svc, args.after, args.limit, args.store):
+                print(json.dumps(waiting.public(), ensure_ascii=False, sort_keys=True))
+        elif action in ("approve", "reject"):
+            moderation.decide(svc, args.id, action == "approve", args.reason)
+            print(f"version {args.id} {'approved' if action == 'approve' else 'refused'}")
         elif action == "developers":
             found = operators.find_developers(svc, args.query or "", args.after, args.limit)
             _print_rows([{**d.public(), "disabled": d.disabled_reason, "operator": "yes" if d.operator else ""}
@@ -502,6 +511,52 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_developer_delete(args: argparse.Namespace) -> int:
+    """Deletes an account and its stores (--confirm repeats the address)."""
+    from apkdepot.accounts import security
+    from apkdepot.accounts import services as accounts
+
+    if args.confirm.strip().lower() != args.email.strip().lower():
+        print("--confirm must repeat the address", file=sys.stderr)
+        return 2
+    svc = _services(args)
+    try:
+        developer = accounts.developer_by_email(svc, args.email)
+        if developer is None:
+            print(f"no developer with address {args.email}", file=sys.stderr)
+            return 1
+        deleted = security.erase_account(svc, developer.id)
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    print(f"account {args.email} deleted with its {deleted} stores (their names stay reserved)")
+    return 0
+
+
+def cmd_store_rename_or_delete(args: argparse.Namespace) -> int:
+    """Renames a store (the old name keeps leading to it) or deletes it (--confirm NAME)."""
+    from apkdepot.catalog import stores
+
+    svc = _services(args)
+    try:
+        store = _listing_store(svc, args.name)
+        if store is None:
+            return 1
+        if args.action == "rename":
+            renamed = stores.rename_store(svc, store, args.new_name)
+            print(f"store {store.name} is now {renamed.name}; the old name keeps leading to it")
+        else:
+            held = stores.delete_store(svc, store, args.confirm)
+            print(f"store {store.name} deleted with its {held} app versions; its name stays reserved "
+                  "(apkdepot gc removes files no other store holds)")
+    except Failure as failure:
+        return _report(failure)
+    finally:
+        svc.close()
+    return 0
+
+
 def cmd_webhook(args: argparse.Namespace) -> int:
     """A store's webhooks: add (prints the secret once), list, remove, ping, deliveries."""
     import json
@@ -652,6 +707,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regenerate", action="store_true", help="replace the token; the old one fails at once")
     p.set_defaults(func=cmd_developer_token)
 
+    p = with_data(dev.add_parser("delete", help="delete an account and every store of it"))
+    p.add_argument("email")
+    p.add_argument("--confirm", required=True, metavar="EMAIL", help="the address again")
+    p.set_defaults(func=cmd_developer_delete)
     store = sub.add_parser("store", help="manage stores").add_subparsers(dest="action", required=True)
     p = with_data(store.add_parser("create", help="create a store for a developer"))
     p.add_argument("name")
@@ -662,6 +721,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basic-password")
     p.set_defaults(func=cmd_store_create)
 
+    p = with_data(store.add_parser("rename", help="rename a store; its old name keeps leading to it"))
+    p.add_argument("name")
+    p.add_argument("new_name", metavar="NEW_NAME")
+    p.set_defaults(func=cmd_store_rename_or_delete)
+    p = with_data(store.add_parser("delete", help="delete a store and everything in it; its name stays reserved"))
+    p.add_argument("name")
+    p.add_argument("--confirm", required=True, metavar="NAME", help="the store's name again")
+    p.set_defaults(func=cmd_store_rename_or_delete)
     p = with_data(sub.add_parser("publish", help="publish APKs into a store, with a progress bar"))
     p.add_argument("--store", required=True)
     p.add_argument("--server", help="upload to this running server (e.g. http://127.0.0.1:8000) instead of "
@@ -747,6 +814,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("package")
     p.add_argument("--version-code", help="only this version")
     p.add_argument("--reason", required=True, help="shown to the store's owner")
+    p.set_defaults(func=cmd_admin)
+    for action, text in (("moderate", "moderate a store: new apps and risky updates wait for review"),
+                         ("unmoderate", "stop moderating a store")):
+        p = with_data(admin_actions.add_parser(action, help=text))
+        p.add_argument("name")
+        p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("queue", help="versions waiting for review, oldest first (JSON lines)"))
+    p.add_argument("--store")
+    p.add_argument("--after", type=int, default=0, help="continue after this id")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_admin)
+    p = with_data(admin_actions.add_parser("approve", help="approve a waiting version (its id in the queue)"))
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_admin, reason=None)
+    p = with_data(admin_actions.add_parser("reject", help="refuse a waiting version, with a reason its owner reads"))
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_admin)
     for action, text in (("developers", "find developers by address or name"),
                          ("stores", "find stores by name or owner's address")):

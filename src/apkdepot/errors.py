@@ -75,6 +75,7 @@ STORE_NAME_INVALID = _define("REPO-3", N_("Use only letters, numbers and/or dash
 STORE_FIELD_INVALID = _define("REPO-4", N_("Invalid value for {name}"), 422)
 STORE_CREDENTIALS_NEEDED = _define("REPO-5", N_("A private store needs a user name and a password of at least 8 characters."), 422)
 STORE_NO_CREDENTIALS_YET = _define("REPO-7", N_("This store has no user name and password yet: give basic_user and basic_password to make it private."), 409)
+STORE_DELETE_CONFIRM = _define("REPO-8", N_("To delete the store, type its name: {repo}"), 422)
 AVATAR_INVALID = _define("REPO-6", N_("The avatar must be a PNG or JPEG image of at most 1 MB."), 422)
 
 # --- v7 stores and apps ------------------------------------------------------------
@@ -170,6 +171,8 @@ SECOND_FACTOR_WRONG = _define("AUTH-14", N_("That code is not right, or it was u
 SECOND_FACTOR_ON = _define("AUTH-15", N_("The second factor is already on."), 409)
 SECOND_FACTOR_NOT_STARTED = _define("AUTH-16", N_("Start the set-up first: the code must come from the key it shows."),
                                     409)
+OPERATOR_CANNOT_LEAVE = _define("AUTH-17", N_("An operator's account cannot be deleted: another operator must take "
+                                              "the role away first."), 409)
 ACCOUNT_DISABLED = _define("AUTH-10", N_("This account is disabled. Write to the operators of this server."), 403,
                            description=N_("An operator disabled the account: its password, sessions, dev token and "
                                           "API tokens stop working at once."))
@@ -186,6 +189,10 @@ ADMIN_REASON = _define("ADMIN-4", N_("Give a reason of at most 500 characters: t
 OPERATOR_NEEDS_SECOND_FACTOR = _define("ADMIN-6", N_("Turn on the second factor of your account first: operators "
                                                       "need it here."), 403)
 ADMIN_SELF = _define("ADMIN-5", N_("Operators cannot disable their own account or take away their own role."), 409)
+
+# --- Moderation ----------------------------------------------------------------
+MODERATION_NOT_WAITING = _define("MODERATION-1", N_("No such version waiting for review."), 404)
+MODERATION_SWITCH = _define("MODERATION-2", N_("enabled must be true or false."), 422)
 
 # --- Webhooks ----------------------------------------------------------------
 WEBHOOK_URL = _define("WEBHOOK-1", N_("Give the webhook's address as an https:// URL of at most 500 characters, "

@@ -160,11 +160,12 @@ class StoreRecord:
     created_at: datetime
     suspended_at: datetime | None
     suspension_reason: str | None
+    moderated: bool = False
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "owner": {"id": self.owner_id, "email": self.owner_email},
                 "private": self.private, "apps": self.apps, "index_version": self.index_version,
-                "created_at": self.created_at.isoformat(),
+                "created_at": self.created_at.isoformat(), "moderated": self.moderated,
                 "suspended": ({"at": self.suspended_at.isoformat(), "reason": self.suspension_reason}
                               if self.suspended_at else None)}
 
@@ -172,7 +173,7 @@ class StoreRecord:
 def _store_query():
     return (sa.select(stores.c.id, stores.c.name, stores.c.owner_id, developers.c.email, stores.c.private,
                       index_versions.c.appscount, stores.c.current_version, stores.c.created_at,
-                      stores.c.suspended_at, stores.c.suspension_reason)
+                      stores.c.suspended_at, stores.c.suspension_reason, stores.c.moderated)
             .select_from(stores.join(developers, developers.c.id == stores.c.owner_id)
                          .outerjoin(index_versions, sa.and_(index_versions.c.store_id == stores.c.id,
                                                             index_versions.c.version == stores.c.current_version))))
@@ -180,7 +181,7 @@ def _store_query():
 
 def _store_record(r: Any) -> StoreRecord:
     return StoreRecord(r.id, r.name, r.owner_id, r.email, bool(r.private), r.appscount or 0, r.current_version,
-                       as_utc(r.created_at), as_utc(r.suspended_at), r.suspension_reason)
+                       as_utc(r.created_at), as_utc(r.suspended_at), r.suspension_reason, bool(r.moderated))
 
 
 def find_stores(svc: Services, text: str = "", after_id: int = 0, limit: int = 50,
@@ -245,3 +246,28 @@ def take_down(svc: Services, store_name: Any, package: Any, version_code: Any, r
         raise Failure(problem(errors.INVALID_VALUE, "version_code", name="version_code"))
     publishing.remove_version(svc, store, package, code, text)
     return 1
+
+
+def _any_store(svc: Services, name: Any):
+    from apkdepot.catalog.stores import get_store
+
+    store = get_store(svc, name.strip()) if isinstance(name, str) else None
+    if store is None:
+        raise Failure(problem(errors.ADMIN_NO_STORE, store=str(name)[:60]))
+    return store
+
+
+def rename_any(svc: Services, name: Any, new_name: Any) -> StoreRecord:
+    """An operator renames someone's store (catalog.stores.rename_store's rules)."""
+    from apkdepot.catalog.stores import rename_store
+
+    renamed = rename_store(svc, _any_store(svc, name), new_name)
+    return store_record(svc, renamed.name)
+
+
+def delete_any(svc: Services, name: Any, confirm: Any, reason: Any) -> int:
+    """An operator deletes someone's store, with a reason its owner reads in their activity log."""
+    from apkdepot.catalog.stores import delete_store
+
+    text = checked_reason(reason)
+    return delete_store(svc, _any_store(svc, name), confirm, text)

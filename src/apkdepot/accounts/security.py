@@ -1,6 +1,6 @@
 """A signed-in developer's own account security: change the password or the
 e-mail address (re-confirmed by a link to the new address), list the portal
-sessions and end them. Every change is in the audit log."""
+sessions and end them, delete the account. Every change is in the audit log."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from apkdepot.accounts import services as accounts
 from apkdepot.accounts import tokens
 from apkdepot.accounts.passwords import sha1_hex
 from apkdepot.accounts.validation import valid_email, valid_password
-from apkdepot.db.schema import developers, oauth_tokens, portal_sessions
+from apkdepot.db.schema import (
+    account_links, api_tokens, developers, oauth_tokens, owner_apps, portal_sessions, recovery_codes,
+)
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.errors import Failure, problem
 from apkdepot.index.versions import bump_accounts_clock
@@ -108,3 +110,42 @@ def end_session(svc: Services, developer_id: int, session_id: int) -> None:
         if not ended:
             raise Failure(problem(errors.SESSION_NOT_FOUND))
         audit.record(conn, "account.session_end", "session", session_id, developer_id)
+
+
+def delete_account(svc: Services, developer_id: int, password: Any, client_ip: str | None) -> int:
+    """Deletes the account after checking its password: every store of it is
+    deleted first (their names stay reserved, as for any deleted store), then
+    every credential, token, app record and personal detail goes. What stays is
+    an anonymous row (so ids in the audit log still mean one account) and the
+    audit log itself. The address is free for a new sign-up. Every process
+    refuses the old dev token and API tokens at once (the accounts clock).
+    Returns how many stores were deleted."""
+    _check_password(svc, developer_id, password, client_ip)
+    return erase_account(svc, developer_id)
+
+
+def erase_account(svc: Services, developer_id: int) -> int:
+    """delete_account without the password (the command line's ``developer delete``)."""
+    from apkdepot.catalog import stores as store_catalog
+
+    developer = accounts.developer_by_id(svc, developer_id)
+    if developer is None:
+        raise Failure(problem(errors.NOT_AUTHENTICATED))
+    if developer.is_admin:
+        raise Failure(problem(errors.OPERATOR_CANNOT_LEAVE))
+    mine = store_catalog.list_stores(svc, developer_id)
+    for store in mine:
+        store_catalog.delete_store(svc, store, store.name, "account deleted")
+    with svc.db.write() as conn:
+        for table in (portal_sessions, oauth_tokens, api_tokens, recovery_codes, account_links, owner_apps):
+            conn.execute(table.delete().where(table.c.developer_id == developer_id))
+        conn.execute(developers.update().where(developers.c.id == developer_id).values(
+            email=f"deleted-{developer_id}@deleted.invalid", name="(deleted)", business_name=None, company_name=None,
+            address=None, city=None, zip_code=None, country=None, phone=None, tax_id=None, website=None,
+            # Nothing can log in or match: a password hash and a token digest no input produces.
+            password_hash="!deleted", token_hash=f"!deleted-{developer_id}", token_nonce="",
+            totp_secret=None, totp_enabled_at=None, disabled_at=utcnow(), disabled_reason="deleted by its owner"))
+        bump_accounts_clock(conn, developer_id)
+        audit.record(conn, "account.delete", "developer", developer_id, developer_id,
+                     before={"stores": [s.name for s in mine]}, after=None)
+    return len(mine)

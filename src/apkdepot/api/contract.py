@@ -236,9 +236,17 @@ TAKEDOWN = {"type": "object", "required": ["reason"],
             "properties": {**REASON["properties"],
                            "version_code": {"type": "integer", "minimum": 0,
                                             "description": "Only this version (default: every version)"}}}
+MODERATION_SWITCH = {"type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}}}
+STORE_RENAME = {"type": "object", "required": ["name"], "properties": {"name": STORE_NAME}}
+STORE_DELETE = {"type": "object", "required": ["confirm", "reason"], "properties": {
+    "confirm": {"type": "string", "maxLength": STORE_NAME_MAX, "description": "The store's name again (REPO-8 otherwise)"},
+    **REASON["properties"]}}
 PASSWORD_CHANGE = {"type": "object", "required": ["current_password", "new_password"],
                    "properties": {"current_password": {"type": "string", "maxLength": PASSWORD_MAX},
                                   "new_password": PASSWORD}}
+ACCOUNT_DELETE = {"type": "object", "required": ["password"],
+                  "properties": {"password": {"type": "string", "maxLength": PASSWORD_MAX,
+                                              "description": "The account's password (403 AUTH-11 otherwise)"}}}
 EMAIL_CHANGE = {"type": "object", "required": ["password", "email"],
                 "properties": {"password": {"type": "string", "maxLength": PASSWORD_MAX}, "email": EMAIL}}
 LISTING_IMAGE_UPLOAD = {
@@ -335,6 +343,7 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("PATCH", "/api/apps/{platform}/{app_id}"): ({"application/json": APP_UPDATE}, failures(*AUTH, *JSON_BODY, 404, 422)),
     ("POST", "/api/accounts/password"): ({"application/json": PASSWORD_CHANGE}, failures(*AUTH, *JSON_BODY, 422, 429)),
     ("POST", "/api/accounts/email"): ({"application/json": EMAIL_CHANGE}, failures(*AUTH, *JSON_BODY, 409, 422, 429)),
+    ("POST", "/api/accounts/delete"): ({"application/json": ACCOUNT_DELETE}, failures(*AUTH, *JSON_BODY, 409, 429)),
     ("GET", "/api/accounts/sessions"): ({}, failures(*AUTH)),
     ("GET", "/api/accounts/second-factor"): ({}, failures(*AUTH)),
     ("POST", "/api/accounts/second-factor/setup"): ({}, failures(*AUTH, 409)),
@@ -357,6 +366,19 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
     ("POST", "/api/admin/stores/{name}/apps/{package}/takedown"): ({"application/json": TAKEDOWN},
                                                                   failures(*AUTH, *JSON_BODY, 404, 422)),
     ("GET", "/api/admin/audit"): ({}, failures(*AUTH, 400)),
+    ("POST", "/api/stores/{name}/rename"): ({"application/json": STORE_RENAME},
+                                           failures(*AUTH, *JSON_BODY, 404, 409, 422)),
+    ("DELETE", "/api/stores/{name}"): ({}, failures(*AUTH, 404, 422)),
+    ("POST", "/api/admin/stores/{name}/rename"): ({"application/json": STORE_RENAME},
+                                                 failures(*AUTH, *JSON_BODY, 404, 409, 422)),
+    ("POST", "/api/admin/stores/{name}/delete"): ({"application/json": STORE_DELETE},
+                                                 failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("POST", "/api/admin/stores/{name}/moderation"): ({"application/json": MODERATION_SWITCH},
+                                                     failures(*AUTH, *JSON_BODY, 404, 422)),
+    ("GET", "/api/admin/moderation"): ({}, failures(*AUTH, 400)),
+    ("POST", "/api/admin/moderation/{apk_id}/approve"): ({}, failures(*AUTH, 404)),
+    ("POST", "/api/admin/moderation/{apk_id}/reject"): ({"application/json": REASON},
+                                                       failures(*AUTH, *JSON_BODY, 404, 422)),
     ("GET", "/api/stores/{name}/webhooks"): ({}, failures(*AUTH, 404)),
     ("POST", "/api/stores/{name}/webhooks"): ({"application/json": WEBHOOK_CREATE},
                                              failures(*AUTH, *JSON_BODY, 404, 409, 422)),
@@ -373,29 +395,30 @@ API: dict[tuple[str, str], tuple[dict[str, Any], dict[int, str]]] = {
 CSV_EXPORTS = {("GET", "/api/audit"), ("GET", "/api/admin/audit")}
 
 # Files and indexes: their own conditional and partial answers.
+_RENAMED = "An old name of a renamed store: Location is the same address under its new name"
 FILES: dict[tuple[str, str], dict[int, str]] = {
-    ("GET", "/repo/{store_name}/info.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/info.xml"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 304: "If-None-Match matched", 401: "A private store without its credentials",
                                              404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/latest.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/latest.xml"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 304: "If-None-Match matched", 401: "A private store without its credentials",
                                                404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/top.xml"): {410: "The store is suspended (IARG-4)", 304: "If-None-Match matched", 401: "A private store without its credentials",
+    ("GET", "/repo/{store_name}/top.xml"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 304: "If-None-Match matched", 401: "A private store without its credentials",
                                             404: "No such store (IARG-1)"},
-    ("GET", "/repo/{store_name}/apk/{file_name}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/apk/{file_name}"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 206: "The Range asked for", 304: "If-None-Match matched",
                                                     401: "A private store without its credentials",
                                                     404: "No such store or file", 416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/icons/{file_name}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/icons/{file_name}"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 206: "The Range asked for", 304: "If-None-Match matched",
                                                       401: "A private store without its credentials",
                                                       404: "No such store or file", 416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/images/{package}/{rest}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for",
+    ("GET", "/repo/{store_name}/images/{package}/{rest}"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 206: "The Range asked for",
                                                             304: "If-None-Match matched",
                                                             401: "A private store without its credentials",
                                                             404: "No such store or image",
                                                             416: "The Range is outside the file"},
-    ("GET", "/repo/{store_name}/avatar"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/repo/{store_name}/avatar"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 206: "The Range asked for", 304: "If-None-Match matched",
                                            401: "A private store without its credentials",
                                            404: "No such store or avatar", 416: "The Range is outside the file"},
-    ("GET", "/fdroid/{store_name}/repo"): {410: "The store is suspended (IARG-4)", 404: "No such public store"},
-    ("GET", "/fdroid/{store_name}/repo/{rest}"): {410: "The store is suspended (IARG-4)", 206: "The Range asked for", 304: "If-None-Match matched",
+    ("GET", "/fdroid/{store_name}/repo"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 404: "No such public store"},
+    ("GET", "/fdroid/{store_name}/repo/{rest}"): {410: "The store is suspended (IARG-4)", 301: _RENAMED, 206: "The Range asked for", 304: "If-None-Match matched",
                                                   404: "No such public store or file",
                                                   416: "The Range is outside the file"},
     ("GET", "/healthz"): {503: "Starting: the catalog is not loaded yet (SYS-3)"},
@@ -431,6 +454,13 @@ QUERY_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("GET", "/api/admin/stores"): [_FIND, _PAGE_AFTER, _query("limit", "At most this many (1 to 200, default 50)",
                                                               {"type": "integer", "minimum": 1, "maximum": 200})],
     ("GET", "/api/audit"): _AUDIT_QUERY,
+    ("GET", "/api/admin/moderation"): [
+        _PAGE_AFTER, _query("limit", "At most this many (1 to 200, default 50)",
+                            {"type": "integer", "minimum": 1, "maximum": 200}),
+        _query("store", "Only this store's", {"type": "string", "maxLength": 60})],
+    ("DELETE", "/api/stores/{name}"): [{"name": "confirm", "in": "query", "required": True,
+                                        "description": "The store's name again (REPO-8 otherwise)",
+                                        "schema": {"type": "string", "maxLength": STORE_NAME_MAX}}],
     ("GET", "/api/stores/{name}/webhooks/{hook}/deliveries"): [
         _query("limit", "Deliveries per page, 1 to 200 (default 50)", {"type": "integer", "minimum": 1, "maximum": 200}),
         _query("before", "Only deliveries older than this id (next_before of the previous page)",

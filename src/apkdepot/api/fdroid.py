@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from apkdepot import errors
 from apkdepot.api.json.common import run
 from apkdepot.api.repo import (
-    _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, parse_range, unavailable_store,
+    _etag_matches, _file_response, _store_lookup, _wants_gzip, _xml_error, moved_store, parse_range, unavailable_store,
 )
 from apkdepot.numbers import parse_whole
 from apkdepot.portal.store_front import fdroid_landing
@@ -62,6 +62,8 @@ def _remembered(request: Request, key: str, load) -> tuple[bytes, bytes]:
        tags=["f-droid"])
 async def fdroid_file(request: Request, store_name: FromPath[str], rest: FromPath[str] = "") -> Response:
     svc, rt, store = _store_lookup(request, store_name)
+    if store is not None and not store.private and (moved := moved_store(store, store_name, request)) is not None:
+        return moved.to_response()
     if store is None or store.private:
         return _xml_error(404, errors.INVALID_REPO, repo=store_name[:60]).to_response()
     if store.suspended:

@@ -189,7 +189,10 @@ def _apply_contract(paths: dict[str, Any], max_field_length: int) -> None:
             if media and "200" in responses:
                 responses["200"]["content"] = {m: {"schema": {"type": "string", "format": "binary"}} for m in media}
             error_media = contract.ERROR_MEDIA.get(path, "application/xml")
-            for code in [c for c in responses if not c.startswith("2") and c != "304"]:
+            if "301" in responses:
+                responses["301"]["headers"] = {"Location": {"description": "The same address under the store's new "
+                                                                          "name (a path)", "schema": STRING}}
+            for code in [c for c in responses if not c.startswith(("2", "3"))]:
                 responses[code].setdefault("content", {error_media: {"schema": STRING if "xml" in error_media
                                                                      or "text" in error_media else {"type": "object"}}})
             for code, schema in contract.RESPONSE_SCHEMAS.get((method, path), {}).items():

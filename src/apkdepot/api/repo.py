@@ -15,7 +15,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from litestar.params import FromPath
 from litestar import Request, Response, route
@@ -113,11 +113,29 @@ def _store_lookup(request: Request, name: str) -> tuple[Services, Runtime, Cache
     return svc, rt, rt.cache.get(name) if len(name) <= 50 else None
 
 
-def unavailable_store(store: CachedStore | None, asked: str) -> Answer | None:
-    """Why a store's files cannot be served, if they cannot: 404 (IARG-1) for no
-    such store, 410 (IARG-4) for a store an operator suspended."""
+def moved_store(store: CachedStore | None, asked: str, request: Any) -> Answer | None:
+    """A 301 to the same file under the store's new name, when ``asked`` is a name
+    the store had before a rename. The Location is a path: no Host is trusted."""
+    if store is None or store.name == asked.lower():
+        return None
+    path = request.scope["path"]
+    prefix, _, rest = path.lstrip("/").partition("/")  # "repo" or "fdroid", then the name and the rest
+    _, _, tail = rest.partition("/")
+    location = f"/{prefix}/{store.name}" + (f"/{tail}" if tail or rest.endswith("/") else "")
+    query = request.scope.get("query_string", b"")
+    if query:
+        location += "?" + query.decode("latin-1")
+    return Answer(b"", 301, "text/plain", {"Location": location, "Cache-Control": "public, max-age=3600"})
+
+
+def unavailable_store(store: CachedStore | None, asked: str, request: Any = None) -> Answer | None:
+    """Why a store's files cannot be served here, if they cannot: 404 (IARG-1)
+    for no such store, 301 for an old name of a renamed store, 410 (IARG-4) for
+    a store an operator suspended."""
     if store is None:
         return _xml_error(404, errors.INVALID_REPO, repo=asked[:60])
+    if request is not None and (moved := moved_store(store, asked, request)) is not None:
+        return moved
     if store.suspended:
         return _xml_error(410, errors.STORE_SUSPENDED, repo=store.name)
     return None
@@ -137,7 +155,7 @@ async def info_xml(request: Request, store_name: FromPath[str]) -> Response:
 
 async def info_xml_answer(request: Request, store_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
-    if (gone := unavailable_store(store, store_name)) is not None:
+    if (gone := unavailable_store(store, store_name, request)) is not None:
         return gone
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
@@ -237,7 +255,7 @@ SHORT_LIST_LENGTH = 20
 
 async def short_list_answer(request: Request, store_name: str, file_name: str) -> Answer:
     svc, rt, store = _store_lookup(request, store_name)
-    if (gone := unavailable_store(store, store_name)) is not None:
+    if (gone := unavailable_store(store, store_name, request)) is not None:
         return gone
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store)
@@ -330,7 +348,7 @@ def _file_response(request: Request, svc: Services, key: str, media_type: str, e
 
 async def _serve_store_file(request: Request, store_name: str, file_name: str, folder: str) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
-    if (gone := unavailable_store(store, store_name)) is not None:
+    if (gone := unavailable_store(store, store_name, request)) is not None:
         return gone.to_response()
     if not await _authorized(svc, rt, store, request):
         return _unauthorized(store).to_response()
@@ -361,7 +379,7 @@ async def icon_file(request: Request, store_name: FromPath[str], file_name: From
 async def listing_image_file(request: Request, store_name: FromPath[str], package: FromPath[str],
                              rest: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
-    if (gone := unavailable_store(store, store_name)) is not None:
+    if (gone := unavailable_store(store, store_name, request)) is not None:
         return gone.to_response()
     if not await _authorized(svc, rt, store, request) and not await _owner_signed_in(request, store):
         return _unauthorized(store).to_response()
@@ -389,8 +407,8 @@ async def serve_listing_image(request: Request, svc: Services, store_id: int, pa
 @route("/repo/{store_name:str}/avatar", http_method=["GET", "HEAD"], summary="The store's avatar image", tags=["repository"])
 async def avatar_file(request: Request, store_name: FromPath[str]) -> Response:
     svc, rt, store = _store_lookup(request, store_name)
-    if store is not None and store.suspended:
-        return unavailable_store(store, store_name).to_response()
+    if store is not None and (store.suspended or store.name != store_name.lower()):
+        return unavailable_store(store, store_name, request).to_response()
     if store is None or not store.avatar_key:
         return _xml_error(404, errors.NOT_FOUND).to_response()
     if not await _authorized(svc, rt, store, request):  # a private store's files, avatar included

@@ -17,6 +17,7 @@ from babel.numbers import list_currencies
 
 from apkdepot import errors
 from apkdepot.apk.inspect import PACKAGE_RE
+from apkdepot.catalog.models import LISTABLE
 from apkdepot.db.schema import apks, developers, owner_apps, stores
 from apkdepot.db.time import utcnow
 from apkdepot.errors import Failure, Problem, problem
@@ -171,7 +172,7 @@ def page(svc: Services, developer_id: int, limit: int, offset: int) -> tuple[lis
 
 def _has_published(conn: sa.Connection, developer_id: int, package: str) -> bool:
     return conn.execute(sa.select(apks.c.id).select_from(apks.join(stores, stores.c.id == apks.c.store_id)).where(
-        stores.c.owner_id == developer_id, apks.c.package == package, apks.c.removed_at.is_(None)).limit(1)).first() is not None
+        stores.c.owner_id == developer_id, apks.c.package == package, LISTABLE()).limit(1)).first() is not None
 
 
 def on_published(conn: sa.Connection, developer_id: int, package: str, label: str) -> None:
@@ -185,6 +186,12 @@ def on_published(conn: sa.Connection, developer_id: int, package: str, label: st
                                                 status="active", created_at=utcnow()))
     elif row.status != "active":
         conn.execute(owner_apps.update().where(owner_apps.c.id == row.id).values(status="active"))
+
+
+def on_held(conn: sa.Connection, developer_id: int, package: str, label: str) -> None:
+    """A version waits for moderation: the app is on the list, "pending" until a version is listable."""
+    on_published(conn, developer_id, package, label)
+    on_removed(conn, developer_id, package)
 
 
 def on_removed(conn: sa.Connection, developer_id: int, package: str) -> None:

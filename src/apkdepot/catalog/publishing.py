@@ -18,13 +18,13 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from apkdepot import audit, errors, webhooks
+from apkdepot import audit, errors, moderation, webhooks
 from apkdepot.accounts.validation import valid_email, valid_url
 from apkdepot.apk.info import ApkInfo, ApkRejected
 from apkdepot.apk.inspect import publish_problem
 from apkdepot.apk.sandbox import InspectorBusy
 from apkdepot.catalog import app_listing, listing_images, owner_apps, store_categories
-from apkdepot.catalog.models import ApkVersion
+from apkdepot.catalog.models import LISTABLE, ApkVersion
 from apkdepot.catalog.stores import Store, owned_store
 from apkdepot.db.schema import apks, stores
 from apkdepot.db.time import utcnow
@@ -187,8 +187,15 @@ def _record(svc: Services, store: Store, info: ApkInfo, meta: Mapping[str, Any],
                     listing = app_listing.latest(conn, store.id, info.package)
                     if listing is not None and listing.category:
                         entry_meta["category"] = listing.category
-                apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, entry_meta, utcnow()))
-                                      .returning(apks.c.id)).scalar_one()
+                held = moderation.reasons_to_hold(conn, store, info) if store.moderated else []
+                review = {"review_state": "pending", "review_reasons": json.dumps(held)} if held else {}
+                apk_id = conn.execute(apks.insert().values(store_id=store.id, **_row_values(info, entry_meta, utcnow()),
+                                                           **review).returning(apks.c.id)).scalar_one()
+                if held:  # it waits for an operator: not in the index, not announced yet
+                    owner_apps.on_held(conn, store.owner_id, info.package, info.label)
+                    audit.record(conn, "app.held", "apk", f"{store.name}/{info.package}/{info.version_code}",
+                                 store.owner_id, after={"reasons": held, "md5": info.md5})
+                    return Published(_fetch(conn, apk_id), created=True)
             versions.mark_dirty(conn, store.id, [info.package])
             owner_apps.on_published(conn, store.owner_id, info.package, info.label)
             audit.record(conn, "app.publish", "apk", f"{store.name}/{info.package}/{info.version_code}", store.owner_id,
@@ -317,7 +324,7 @@ def find_download(svc: Services, store_id: int, file_name: str, folder: str) -> 
     column = apks.c.file_name if folder == "apk" else apks.c.icon_name
     with svc.db.read() as conn:
         row = conn.execute(sa.select(apks.c.id, apks.c.sha256, apks.c.icon_sha256).where(
-            apks.c.store_id == store_id, column == file_name, apks.c.removed_at.is_(None))).first()
+            apks.c.store_id == store_id, column == file_name, LISTABLE())).first()
     if row is None:
         return None
     if folder == "apk":

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 import sqlalchemy as sa
 
 from apkdepot.catalog import app_listing
-from apkdepot.catalog.models import APK_COLUMNS, ApkVersion
+from apkdepot.catalog.models import APK_COLUMNS, LISTABLE, ApkVersion
 from apkdepot.db.schema import apks, index_entries, stores
 from apkdepot.services import Services
 
@@ -75,12 +75,12 @@ def find_version(svc: Services, store_id: int, package: str, version_code: int |
         else:
             row = conn.execute(sa.select(*APP_COLUMNS).where(
                 apks.c.store_id == store_id, apks.c.package == package, apks.c.version_code == version_code,
-                apks.c.removed_at.is_(None))).first()
+                LISTABLE())).first()
     return App.from_row(row) if row else None
 
 
 def find_by(svc: Services, store_ids: Sequence[int], *, md5: str | None = None, apk_id: int | None = None) -> App | None:
-    query = sa.select(*APP_COLUMNS).where(apks.c.store_id.in_(store_ids), apks.c.removed_at.is_(None))
+    query = sa.select(*APP_COLUMNS).where(apks.c.store_id.in_(store_ids), LISTABLE())
     query = query.where(apks.c.md5 == md5) if md5 is not None else query.where(apks.c.id == apk_id)
     with svc.db.read() as conn:
         row = conn.execute(query.limit(1)).first()

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from apkdepot import audit, errors
 from apkdepot.accounts.passwords import sha1_hex
-from apkdepot.db.schema import store_keys, stores
+from apkdepot.db.schema import apks, store_aliases, store_keys, stores
 from apkdepot.db.time import as_utc, utcnow
 from apkdepot.i18n import N_
 from apkdepot.errors import Failure, Problem, problem
@@ -46,12 +46,13 @@ class Store:
     updated_at: datetime
     suspended_at: datetime | None = None
     suspension_reason: str | None = None
+    moderated: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> "Store":
         return cls(row.id, row.owner_id, row.name, row.description, row.theme, row.avatar_key, bool(row.private),
                    row.basic_user, row.basic_pass_hash, row.current_version, as_utc(row.created_at),
-                   as_utc(row.updated_at), as_utc(row.suspended_at), row.suspension_reason)
+                   as_utc(row.updated_at), as_utc(row.suspended_at), row.suspension_reason, bool(row.moderated))
 
     @property
     def hidden(self) -> bool:
@@ -64,7 +65,9 @@ class Store:
                 "index_version": self.current_version, "created_at": self.created_at.isoformat(),
                 # The owner sees why their store answers nothing.
                 "suspended": ({"at": self.suspended_at.isoformat(), "reason": self.suspension_reason}
-                              if self.suspended_at else None)}
+                              if self.suspended_at else None),
+                # New apps and updates that add permissions or change the name or icon wait for an operator.
+                "moderated": self.moderated}
 
 
 def normalise_name(name: Any) -> str | None:
@@ -166,7 +169,7 @@ def create_store(svc: Services, owner_id: int, form: Mapping[str, Any]) -> Store
     now = utcnow()
     try:
         with svc.db.write() as conn:
-            if conn.execute(sa.select(stores.c.id).where(stores.c.name == name)).first():
+            if name_in_use(conn, name):
                 raise Failure(problem(errors.STORE_NAME_TAKEN, "name"))
             store_id = conn.execute(stores.insert().values(owner_id=owner_id, name=name, created_at=now,
                                                            updated_at=now, **values).returning(stores.c.id)).scalar_one()
@@ -274,3 +277,72 @@ def check_store_passhash(svc: Services, store: Store, user: str, passhash: str) 
     if not store.basic_user or not store.basic_pass_hash or user != store.basic_user:
         return False
     return svc.passwords.verify_passhash(store.basic_pass_hash, passhash)
+
+
+def name_in_use(conn: sa.Connection, name: str, except_store: int | None = None) -> bool:
+    """A store's name, or a name a store had or a deleted store had: none can be
+    taken (``except_store`` may take back its own old names)."""
+    if conn.execute(sa.select(stores.c.id).where(stores.c.name == name)).first():
+        return True
+    alias = conn.execute(sa.select(store_aliases.c.store_id).where(store_aliases.c.name == name)).first()
+    return alias is not None and (except_store is None or alias.store_id != except_store)
+
+
+def rename_store(svc: Services, store: Store, new_name: Any) -> Store:
+    """The store under a new name. The old name keeps leading to it: its files
+    redirect there, the web services and v7 answer for it under the old name
+    (with the hashes devices hold), and nobody else can take it. The index gets
+    a new version whose addresses name the new name; the F-Droid signing key,
+    and so the fingerprint devices trust, stays."""
+    name = normalise_name(new_name)
+    if name is None:
+        raise Failure(problem(errors.STORE_NAME_INVALID, "name"))
+    if name == store.name:
+        return store
+    old = store.name
+    try:
+        with svc.db.write() as conn:
+            row = versions._lock_store(conn, store.id)
+            if row is None:
+                raise Failure(problem(errors.INVALID_REPO, "name", repo=old))
+            if name_in_use(conn, name, except_store=store.id):
+                raise Failure(problem(errors.STORE_NAME_TAKEN, "name"))
+            conn.execute(store_aliases.delete().where(store_aliases.c.name == name))
+            conn.execute(store_aliases.insert().values(name=old, store_id=store.id, created_at=utcnow()))
+            conn.execute(stores.update().where(stores.c.id == store.id).values(name=name, updated_at=utcnow()))
+            versions.renamed_version(conn, svc, store.id, name, row.current_version + 1)
+            if row.dirty_since is not None:  # changes still waiting for their version keep waiting
+                conn.execute(stores.update().where(stores.c.id == store.id).values(dirty_since=row.dirty_since))
+            audit.record(conn, "store.rename", "store", name, store.owner_id, before={"name": old}, after={"name": name})
+    except sa.exc.IntegrityError:
+        raise Failure(problem(errors.STORE_NAME_TAKEN, "name")) from None
+    renamed = get_store(svc, name)
+    assert renamed is not None
+    if svc.static_mirror is not None:
+        svc.static_mirror.retire(old)
+    versions.mirror_version(svc, renamed.name, renamed.hidden, renamed.current_version)
+    return renamed
+
+
+def delete_store(svc: Services, store: Store, confirm: Any, reason: str | None = None) -> int:
+    """Deletes the store with everything in it; ``confirm`` must repeat its name.
+    Its names stay reserved. APK files no other store holds are removed by the
+    next ``apkdepot gc``. The number of app versions it held."""
+    if not isinstance(confirm, str) or confirm.strip().lower() != store.name:
+        raise Failure(problem(errors.STORE_DELETE_CONFIRM, "confirm", repo=store.name))
+    from apkdepot.catalog import owner_apps
+
+    with svc.db.write() as conn:
+        packages = conn.execute(sa.select(apks.c.package).where(apks.c.store_id == store.id).distinct()).scalars().all()
+        held = conn.execute(sa.select(sa.func.count()).select_from(apks).where(apks.c.store_id == store.id)).scalar_one()
+        conn.execute(store_aliases.insert().values(name=store.name, store_id=None, created_at=utcnow()))
+        conn.execute(stores.delete().where(stores.c.id == store.id))
+        for package in packages:  # the app list API: an app no store holds any more is "pending"
+            owner_apps.on_removed(conn, store.owner_id, package)
+        versions.bump_clock(conn)
+        audit.record(conn, "store.delete", "store", store.name, store.owner_id,
+                     before={"versions": held, "packages": len(packages)},
+                     after={"reason": reason} if reason else None)
+    if svc.static_mirror is not None:
+        svc.static_mirror.retire(store.name)
+    return held

@@ -138,6 +138,21 @@ stores = sa.Table(
     # Set by an operator: the store leaves every protocol's answers; its owner sees the reason.
     sa.Column("suspended_at", UtcDateTime),
     sa.Column("suspension_reason", sa.String(500)),
+    # Set by an operator (moderation.py): new apps, and updates that add
+    # permissions or change the name or icon, wait for an operator's approval.
+    sa.Column("moderated", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# Names a store had before a rename (store_id set: they lead to it, and its old
+# hashes keep answering under them), and names of deleted stores (store_id
+# NULL). Neither can be taken by another store: devices that knew the name
+# must never be served someone else's apps under it.
+store_aliases = sa.Table(
+    "store_aliases",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("store_id", sa.ForeignKey("stores.id", ondelete="SET NULL"), index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 apks = sa.Table(
@@ -174,11 +189,19 @@ apks = sa.Table(
     sa.Column("xml_tail", sa.Text, nullable=False),
     sa.Column("added_at", UtcDateTime, nullable=False),
     sa.Column("removed_at", UtcDateTime),
+    # Moderation (moderation.py): NULL when the version may be listed; "pending"
+    # while it waits for an operator, "rejected" after a refusal. Why it waits
+    # (JSON list), and the operator's note on a refusal.
+    sa.Column("review_state", sa.String(10)),
+    sa.Column("review_reasons", sa.Text),
+    sa.Column("review_note", sa.String(500)),
+    sa.Column("reviewed_at", UtcDateTime),
     sa.UniqueConstraint("store_id", "package", "version_code"),
     sa.UniqueConstraint("store_id", "file_name"),
     sa.Index("ix_apks_store_id_md5", "store_id", "md5"),
     sa.Index("ix_apks_md5", "md5"),
     sa.Index("ix_apks_sha256", "sha256"),
+    sa.Index("ix_apks_review_state_id", "review_state", "id"),
 )
 
 # Membership of the store index as intervals: the APK is listed in every index

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
-from apkdepot.db.schema import index_versions, stores
+from apkdepot.db.schema import index_versions, store_aliases, stores
 from apkdepot.db.time import as_utc
 from apkdepot.index import versions
 from apkdepot.services import Services
@@ -369,4 +369,10 @@ class IndexCache:
                 avatar_key=r.avatar_key, created_at=as_utc(r.created_at), updated_at=as_utc(r.updated_at),
                 version=r.current_version, md5=r.md5, size=r.size, appscount=r.appscount, md5s=md5s,
                 suspended=r.suspended_at is not None, row=row)
+        # A renamed store's old names find it too (its name tells them apart).
+        by_id = {s.id: s for s in fresh.values()}
+        for alias, store_id in conn.execute(sa.select(store_aliases.c.name, store_aliases.c.store_id)
+                                            .where(store_aliases.c.store_id.is_not(None))):
+            if store_id in by_id and alias not in fresh:
+                fresh[alias] = by_id[store_id]
         return fresh

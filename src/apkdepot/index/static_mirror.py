@@ -108,6 +108,10 @@ class StaticMirror:
     def sync(self, stores: list[tuple[str, bool, int]]) -> None:
         """Brings every (name, private, current version) up to date: at start-up and
         as a periodic safety net beside the moves made at each commit."""
+        named = {name for name, _, _ in stores}
+        for link in self.root.iterdir():
+            if link.is_symlink() and link.name not in named:  # a store renamed or deleted
+                self.retire(link.name)
         for name, private, version in stores:
             if private:
                 if self._link(name).is_symlink() or (self.root / VERSIONS / name).exists():

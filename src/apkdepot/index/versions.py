@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from apkdepot import webhooks
 from apkdepot.catalog import app_listing, store_categories, store_front
+from apkdepot.catalog.models import LISTABLE
 from apkdepot.db.schema import (
     apks, catalog_clock, developers, fdroid_entries, index_entries, index_pending, index_refiles, index_versions,
     stores,
@@ -109,9 +110,9 @@ def _lock_store(conn: sa.Connection, store_id: int):
 
 
 def _desired_entry(conn: sa.Connection, store_id: int, package: str):
-    """The newest version of the package that is not removed, if any."""
+    """The newest listable version of the package (models.LISTABLE), if any."""
     return conn.execute(
-        sa.select(apks.c.id).where(apks.c.store_id == store_id, apks.c.package == package, apks.c.removed_at.is_(None))
+        sa.select(apks.c.id).where(apks.c.store_id == store_id, apks.c.package == package, LISTABLE())
         .order_by(apks.c.version_code.desc()).limit(1)).scalar()
 
 
@@ -130,9 +131,9 @@ def _refile(conn: sa.Connection, store_id: int, package: str, apk_id: int | None
 
 
 def _move_fdroid_intervals(conn: sa.Connection, store_id: int, package: str, new_version: int) -> bool:
-    """F-Droid lists every published version: open and close its intervals to match."""
+    """F-Droid lists every listable version: open and close its intervals to match."""
     published = set(conn.execute(sa.select(apks.c.id).where(
-        apks.c.store_id == store_id, apks.c.package == package, apks.c.removed_at.is_(None))).scalars())
+        apks.c.store_id == store_id, apks.c.package == package, LISTABLE())).scalars())
     listed = dict(conn.execute(sa.select(fdroid_entries.c.apk_id, fdroid_entries.c.id).where(
         fdroid_entries.c.store_id == store_id, fdroid_entries.c.package == package,
         fdroid_entries.c.to_version.is_(None))).all())
@@ -265,6 +266,14 @@ def _store_version_parts(conn: sa.Connection, svc: Services, store_id: int, vers
 def _write_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
     body, appscount = _render_full(conn, svc, store_id, store_name, version)
     return _store_version(conn, svc, store_id, version, body, appscount)
+
+
+def renamed_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str, version: int) -> BuiltVersion:
+    """A renamed store's next version: the same entries, with addresses under the new name."""
+    built = _write_version(conn, svc, store_id, store_name, version)
+    webhooks.enqueue(conn, store_id, "index.version", {"version": version, "md5": built.md5,
+                                                       "apps": built.appscount, "size": built.size}, store_name)
+    return built
 
 
 def create_first_version(conn: sa.Connection, svc: Services, store_id: int, store_name: str) -> BuiltVersion:

@@ -4,11 +4,12 @@ open sessions and end them. The same functions as /api/accounts."""
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath
 
 from apkdepot import errors
 from apkdepot.accounts import second_factor, security
-from apkdepot.api.json.common import SESSION_COOKIE, client_ip, run, services
+from apkdepot.api.json.common import SESSION_COOKIE, changed, client_ip, run, services
 from apkdepot.api.ws.dispatch import base_url
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
@@ -113,6 +114,29 @@ class AccountPages(Controller):
             return await self._page(request, session, failure.http_status if failure.http_status != 403 else 422,
                                     by_field, general)
         return redirect("/dashboard/account?done=email")
+
+    @post("/delete", status_code=200)
+    async def delete(self, request: Request) -> Response:
+        session, form, away = await checked_form(request)
+        if away:
+            return away
+        svc = services(request)
+        try:
+            deleted = await run(security.delete_account, svc, session.developer.id, form.get("delete_password"),
+                                client_ip(request))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            if "current_password" in by_field:
+                by_field["delete_password"] = by_field.pop("current_password")
+            return await self._page(request, session, failure.http_status if failure.http_status != 403 else 422,
+                                    by_field, general)
+        await changed(request)
+        locale = locale_of(request)
+        response = render(request, "message.html", heading=gettext(locale, "Your account is deleted."),
+                          text=gettext(locale, "{count} stores were deleted with it. Their names stay reserved.").format(
+                              count=deleted), link="/", link_text=gettext(locale, "Home"))
+        response.set_cookie(Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True))
+        return response
 
     @post("/sessions/{session_id:str}/end", status_code=303)
     async def end(self, request: Request, session_id: FromPath[str]) -> Response:

@@ -1,5 +1,6 @@
 """The operators' pages (/admin): find developers and stores, disable and
-enable accounts, suspend and resume stores, read everyone's audit log; and a
+enable accounts, suspend and resume stores, moderate them and take apps down,
+work through the moderation queue, read everyone's audit log; and a
 developer's own activity (/dashboard/activity). The same functions as the
 JSON API's /api/admin and /api/audit."""
 
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from apkdepot import audit, errors, operators
+from apkdepot import audit, errors, moderation, operators
 from apkdepot.api.json.common import changed, run, services
 from apkdepot.errors import Failure, problem
 from apkdepot.i18n import N_, gettext
@@ -23,6 +24,11 @@ NOTICES = {
     "enabled": N_("The account is enabled again."),
     "suspended": N_("The store is suspended."),
     "resumed": N_("The store is serving again."),
+    "moderated": N_("The store's new apps and risky updates now wait for review."),
+    "unmoderated": N_("The store's uploads no longer wait for review."),
+    "taken-down": N_("Taken down: the next index version leaves it out."),
+    "approved": N_("Approved: it enters the store's next index version."),
+    "rejected": N_("Refused: its owner reads your reason."),
 }
 EVENTS_PER_PAGE = 100
 
@@ -76,7 +82,7 @@ class AdminArea(Controller):
                       stores=found_stores, errors={},
                       notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
 
-    async def _act(self, request: Request, action, done: str) -> Response:
+    async def _act(self, request: Request, action, done: str, page: str = "/admin") -> Response:
         session, form, away = await checked_form(request, self._operator)
         if away:
             return away
@@ -85,8 +91,46 @@ class AdminArea(Controller):
         except Failure as failure:
             return _forbidden(request, failure, session)
         await changed(request)
-        back = {"done": done, **({"q": form.get("q")} if form.get("q") else {})}
-        return redirect(f"/admin?{urlencode(back)}")
+        back = {"done": done(form) if callable(done) else done, **({"q": form.get("q")} if form.get("q") else {})}
+        return redirect(f"{page}?{urlencode(back)}")
+
+    @post("/stores/{name:str}/moderation", status_code=303)
+    async def moderate(self, request: Request, name: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: moderation.set_moderated(svc, name, form.get("enabled") == "on"),
+                               lambda form: "moderated" if form.get("enabled") == "on" else "unmoderated")
+
+    @post("/stores/{name:str}/takedown", status_code=303)
+    async def take_down(self, request: Request, name: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: operators.take_down(
+            svc, name, form.get("package", "").strip(), form.get("version_code", "").strip() or None,
+            form.get("reason")), "taken-down")
+
+    @get("/moderation")
+    async def moderation_queue(self, request: Request) -> Response:
+        session, away = await self._operator(request)
+        if away:
+            return away
+        after = parse_whole(request.query_params.get("after") or "0", 0, 2**62) or 0
+        waiting = await run(moderation.queue, services(request), after, 50)
+        done = request.query_params.get("done")
+        return render(request, "moderation.html", session=session, waiting=waiting,
+                      next_after=waiting[-1].id if len(waiting) == 50 else None,
+                      notice=gettext(locale_of(request), NOTICES[done]) if done in NOTICES else None)
+
+    @post("/moderation/{apk_id:str}/approve", status_code=303)
+    async def approve(self, request: Request, apk_id: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: moderation.decide(svc, _apk_id(apk_id), True), "approved",
+                               "/admin/moderation")
+
+    @post("/moderation/{apk_id:str}/reject", status_code=303)
+    async def reject(self, request: Request, apk_id: FromPath[str]) -> Response:
+        svc = services(request)
+        return await self._act(request, lambda form: moderation.decide(svc, _apk_id(apk_id), False,
+                                                                       form.get("reason")), "rejected",
+                               "/admin/moderation")
 
     @post("/developers/{developer_id:str}/disable", status_code=303)
     async def disable(self, request: Request, developer_id: FromPath[str]) -> Response:
@@ -119,6 +163,13 @@ class AdminArea(Controller):
         events, next_before = await _events_page(request, None)
         return render(request, "audit.html", session=session, events=[e.public() for e in events],
                       next_before=next_before, everyone=True, export="/api/admin/audit?format=csv")
+
+
+def _apk_id(raw: str) -> int:
+    number = parse_whole(raw, 1, 2**62)
+    if number is None:
+        raise Failure(problem(errors.MODERATION_NOT_WAITING))
+    return number
 
 
 def _developer_id(raw: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 from litestar import Controller, Request, Response, get
@@ -183,6 +183,11 @@ def _not_found(request: Request, session) -> Response:
     return render(request, "message.html", 404, session=session, heading=gettext(locale_of(request), "Not found"))
 
 
+def _moved(request: Request, path: str) -> Response:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return Response(b"", status_code=301, headers={"Location": path + (f"?{query}" if query else "")})
+
+
 def _public_store(request: Request, name: str):
     store = request.app.state.runtime.cache.get(name) if len(name) <= stores.STORE_NAME_MAX else None
     return None if store is None or store.private or store.suspended else store
@@ -203,6 +208,8 @@ class StoreFront(Controller):
         store = _public_store(request, name)
         if store is None:
             return _not_found(request, session)
+        if store.name != name.lower():  # an old name of a renamed store
+            return _moved(request, f"/stores/{store.name}")
         query = Query.of(request)
         data = await run(store_page_data, svc, store.id, store.name, query, locale_of(request))
         fingerprint = (await run(stores.fingerprint_of, svc, store.id) or "").upper()
@@ -214,6 +221,8 @@ class StoreFront(Controller):
         svc = services(request)
         session = await current_session(request)
         cached = _public_store(request, name)
+        if cached is not None and cached.name != name.lower():
+            return _moved(request, f"/stores/{cached.name}/{quote(package, safe='')}")
         store = await run(stores.get_store, svc, cached.name) if cached else None
         data = await run(app_page_data, svc, store, package[:255], locale_of(request)) if store else None
         if data is None:

@@ -41,6 +41,8 @@ NOTICES = {
     "saved": N_("Saved."),
     "removed": N_("The version was removed."),
     "app": N_("The app was registered."),
+    "renamed": N_("The store was renamed. Its old name keeps leading here, and nobody else can take it."),
+    "deleted": N_("The store was deleted. Its name stays reserved."),
 }
 
 
@@ -564,6 +566,39 @@ class Dashboard(Controller):
                                     "error": "; ".join(f"{p.code}: {p.message(locale)}" for p in failure.problems)})
         await changed(request)
         return render(request, "upload_result.html", session=session, results=results, store=store.name)
+
+    @post("/stores/{name:str}/rename", status_code=200)
+    async def rename_store(self, request: Request, name: FromPath[str]) -> Response:
+        session, form, away = await checked_form(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        try:
+            store = await run(stores.rename_store, services(request), store, form.get("new_name", ""))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._store_page(request, session, store, 422, {"new_name": by_field.get("name", "")},
+                                          general)
+        await changed(request)
+        return redirect(f"/dashboard/stores/{store.name}?done=renamed")
+
+    @post("/stores/{name:str}/delete", status_code=200)
+    async def delete_store(self, request: Request, name: FromPath[str]) -> Response:
+        session, form, away = await checked_form(request)
+        if away:
+            return away
+        store, refused = await self._owned(request, session, name)
+        if refused:
+            return refused
+        try:
+            await run(stores.delete_store, services(request), store, form.get("confirm", ""))
+        except Failure as failure:
+            by_field, general = field_errors(failure, locale_of(request))
+            return await self._store_page(request, session, store, 422, by_field, general)
+        await changed(request)
+        return redirect("/dashboard?done=deleted")
 
     @post("/stores/{name:str}/remove", status_code=303)
     async def remove_version(self, request: Request, name: FromPath[str]) -> Response:

@@ -100,6 +100,19 @@ class AccountsController(Controller):
                           body.get("new_password"), request.cookies.get(SESSION_COOKIE), client_ip(request))
         return ok({"sessions_ended": ended})
 
+    @post("/delete", status_code=200,
+          summary="Delete the account (password): its stores are deleted (their names stay reserved), every "
+                  "credential stops at once, the address is free again")
+    async def delete_account(self, request: Request) -> Response:
+        developer = await current_developer(request)
+        body = await read_json_object(request)
+        deleted = await run(security.delete_account, services(request), developer.id, body.get("password"),
+                            client_ip(request))
+        await changed(request)
+        response = ok({"deleted_stores": deleted})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
     @post("/email", status_code=200,
           summary="Change the e-mail address (password, email): it changes when the link mailed there is opened")
     async def change_email(self, request: Request) -> Response:

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from apkdepot import audit, errors, operators
+from apkdepot import audit, errors, moderation, operators
 from apkdepot.accounts.services import Developer
 from apkdepot.api.json.common import PRIVATE_ANSWER, changed, current_developer, ok, read_json_object, run, services
 from apkdepot.errors import Failure, problem
@@ -39,6 +39,13 @@ async def current_operator(request: Request) -> Developer:
     developer = await current_developer(request)
     operators.require_operator(developer, services(request).settings)
     return developer
+
+
+def _apk_id(raw: str) -> int:
+    number = parse_whole(raw, 1, MAX_ID)
+    if number is None:
+        raise Failure(problem(errors.MODERATION_NOT_WAITING))
+    return number
 
 
 def _developer_id(raw: str) -> int:
@@ -166,6 +173,57 @@ class AdminController(Controller):
         record = await run(operators.set_suspended, services(request), name, None, False)
         await changed(request)
         return ok({"store": record.public()})
+
+    @post("/stores/{name:str}/rename", status_code=200,
+          summary="Rename a store: its old name keeps leading to it and stays reserved")
+    async def rename(self, request: Request, name: FromPath[str]) -> Response:
+        await current_operator(request)
+        body = await read_json_object(request)
+        record = await run(operators.rename_any, services(request), name, body.get("name"))
+        await changed(request)
+        return ok({"store": record.public()})
+
+    @post("/stores/{name:str}/delete", status_code=200,
+          summary="Delete a store and everything in it (confirm: its name; reason: shown to its owner)")
+    async def delete_store(self, request: Request, name: FromPath[str]) -> Response:
+        await current_operator(request)
+        body = await read_json_object(request)
+        held = await run(operators.delete_any, services(request), name, body.get("confirm"), body.get("reason"))
+        await changed(request)
+        return ok({"deleted_versions": held})
+
+    @post("/stores/{name:str}/moderation", status_code=200,
+          summary="Turn moderation of a store on or off (enabled: true/false)")
+    async def moderate_store(self, request: Request, name: FromPath[str]) -> Response:
+        await current_operator(request)
+        body = await read_json_object(request)
+        await run(moderation.set_moderated, services(request), name, body.get("enabled"))
+        record = await run(operators.store_record, services(request), name)
+        return ok({"store": record.public()})
+
+    @get("/moderation", summary="Versions waiting for review, oldest first (store, after, limit)")
+    async def moderation_queue(self, request: Request) -> Response:
+        await current_operator(request)
+        waiting = await run(moderation.queue, services(request), whole_query(request, "after", 0, 0, MAX_ID),
+                            whole_query(request, "limit", 50, 1, 200), text_query(request, "store", 60) or None)
+        return ok({"waiting": [w.public() for w in waiting], "next_after": waiting[-1].id if waiting else None})
+
+    @post("/moderation/{apk_id:str}/approve", status_code=200,
+          summary="Approve a waiting version: it enters the store's next index version")
+    async def approve(self, request: Request, apk_id: FromPath[str]) -> Response:
+        await current_operator(request)
+        await run(moderation.decide, services(request), _apk_id(apk_id), True)
+        await changed(request)
+        return ok()
+
+    @post("/moderation/{apk_id:str}/reject", status_code=200,
+          summary="Refuse a waiting version, with a reason shown to its owner")
+    async def reject(self, request: Request, apk_id: FromPath[str]) -> Response:
+        await current_operator(request)
+        body = await read_json_object(request)
+        await run(moderation.decide, services(request), _apk_id(apk_id), False, body.get("reason"))
+        await changed(request)
+        return ok()
 
     @post("/stores/{name:str}/apps/{package:str}/takedown", status_code=200,
           summary="Take down an app, or one version of it (version_code), with a reason shown to its owner")

@@ -85,6 +85,28 @@ class StoresController(Controller):
         await changed(request)
         return ok({"store": store.public()})
 
+    @post("/{name:str}/rename", status_code=200,
+          summary="Rename the store: the old name keeps leading to it (files redirect, devices' hashes keep "
+                  "answering) and stays reserved")
+    async def rename(self, request: Request, name: FromPath[str]) -> Response:
+        developer = await current_developer(request, "stores:write")
+        body = await read_json_object(request)
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        store = await run(stores.rename_store, svc, store, body.get("name"))
+        await changed(request)
+        return ok({"store": await run(store_card, request, store)})
+
+    @delete("/{name:str}", status_code=200,
+            summary="Delete the store and everything in it (confirm=<its name>); its name stays reserved")
+    async def remove_store(self, request: Request, name: FromPath[str]) -> Response:
+        developer = await current_developer(request, "stores:write")
+        svc = services(request)
+        store = await run(stores.owned_store, svc, developer.id, name)
+        held = await run(stores.delete_store, svc, store, request.query_params.get("confirm"))
+        await changed(request)
+        return ok({"deleted_versions": held})
+
     @put("/{name:str}/avatar", summary="Set the store's avatar (PNG or JPEG body, at most 1 MB)")
     async def avatar(self, request: Request, name: FromPath[str]) -> Response:
         developer = await current_developer(request, "stores:write")

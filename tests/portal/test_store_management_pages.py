@@ -1,6 +1,7 @@
-"""The dashboard's webhook pages: the owner adds a webhook (its secret shown
-once), tries it, reads its deliveries and removes it; nobody else reaches them,
-and every form needs the session's CSRF token."""
+"""The dashboard's store management: the owner adds a webhook (its secret shown
+once), tries it, reads its deliveries and removes it, renames and deletes the
+store; nobody else reaches these pages, and every form needs the session's CSRF
+token."""
 
 from __future__ import annotations
 
@@ -62,3 +63,27 @@ def test_the_webhooks_documentation(client):
     for text in ("X-ApkDepot-Signature", "X-ApkDepot-Delivery", "app.published", "index.version", "hmac.new"):
         assert text in page.text
     assert 'href="/webservices/docs/webhooks"' in client.get("/webservices/docs/").text
+
+
+def test_the_owner_renames_and_deletes_a_store_from_the_dashboard(client, svc):
+    _, token = make_developer(svc, "owner@example.com")
+    make_developer(svc, "other@example.com")
+    create_store(client, token, "shop")
+    csrf = log_in(client, "other@example.com")
+    assert client.post("/dashboard/stores/shop/rename", data={"csrf_token": csrf, "new_name": "mine"}).status_code == 403
+    assert client.post("/dashboard/stores/shop/delete", data={"csrf_token": csrf, "confirm": "shop"}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = log_in(client, "owner@example.com")
+    bad = client.post("/dashboard/stores/shop/rename", data={"csrf_token": csrf, "new_name": "no spaces"})
+    assert bad.status_code == 422 and 'id="e-new_name"' in bad.text
+    assert client.post("/dashboard/stores/shop/rename", data={"csrf_token": "x", "new_name": "m"}).status_code == 403
+    done = client.post("/dashboard/stores/shop/rename", data={"csrf_token": csrf, "new_name": "market"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/dashboard/stores/market?done=renamed"
+    assert "Its old name keeps leading here" in client.get(done.headers["location"]).text
+    wrong = client.post("/dashboard/stores/market/delete", data={"csrf_token": csrf, "confirm": "shop"})
+    assert wrong.status_code == 422 and "type its name" in wrong.text
+    gone = client.post("/dashboard/stores/market/delete", data={"csrf_token": csrf, "confirm": "market"},
+                       follow_redirects=False)
+    assert gone.status_code == 303 and stores.get_store(svc, "market") is None
+    assert "stays reserved" in client.get(gone.headers["location"]).text
